@@ -1,0 +1,7 @@
+"""``python -m export``: see export/cli.py."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,64 @@
+"""The lesson's ``models`` dictionary, built from the manifest. Pure Python, no dependencies.
+
+This module runs unchanged in CPython (the exporter imports it) and in Pyodide (the site
+loads it into the page), so the ``is_lightweight`` rule and every derived field are
+defined once, here.
+
+    import json
+    from export.catalog import build_models_dict
+    models = build_models_dict(json.load(open("build/models/models.json")))
+    models["mobilenet_v2"]["is_lightweight"]  # True
+"""
+
+# The rule, in one place. A model is lightweight when BOTH hold for one image at its input
+# size: at most 10 million parameters and at most 1 billion multiply-accumulates. Every
+# model in the lesson's "lightweight" list (MobileNet, SqueezeNet, EfficientNet-B0/Lite)
+# meets it; ResNet-18 (11.7 M, 1.8 G) and ResNet-50 (25.6 M, 4.1 G) do not.
+LIGHTWEIGHT_MAX_PARAMS = 10_000_000
+LIGHTWEIGHT_MAX_MACS = 1_000_000_000
+
+LIGHTWEIGHT_RULE = (
+    "params <= 10,000,000 and MACs <= 1,000,000,000 per image "
+    "(multiply-accumulates of conv and linear layers at the model's input size)"
+)
+
+
+def is_lightweight(params, macs):
+    """True when a model has at most 10 M parameters and 1 G MACs per image."""
+    if not isinstance(params, int) or not isinstance(macs, int):
+        raise TypeError("is_lightweight needs integer params and macs")
+    return params <= LIGHTWEIGHT_MAX_PARAMS and macs <= LIGHTWEIGHT_MAX_MACS
+
+
+def _accuracy(published):
+    """Published top-1 as a fraction (the lesson's 'accuracy'), or None if not published."""
+    top1 = published.get("top1")
+    return None if top1 is None else round(top1 / 100.0, 5)
+
+
+def model_record(entry):
+    """One model's dictionary: the lesson's four keys first, then measured figures."""
+    variants = entry["variants"]
+    return {
+        # the lesson's keys
+        "layers": entry["depth"],
+        "accuracy": _accuracy(entry["weights"]["published"]),
+        "type": "CNN",
+        "is_lightweight": is_lightweight(entry["params"], entry["macs"]),
+        # measured by the export
+        "params": entry["params"],
+        "macs": entry["macs"],
+        "activation_bytes": entry["activation_memory_bytes"],
+        "bytes": {v: variants[v]["bytes"] for v in variants},
+        "latency_ms": {v: variants[v]["latency_ms"]["1"]["median_ms"] for v in variants},
+        # provenance
+        "family": entry["family"],
+        "pretrained": entry["pretrained"],
+        "weights_source": entry["weights"]["source"],
+        "accuracy_citation": entry["weights"]["published"]["citation"]["text"],
+    }
+
+
+def build_models_dict(manifest):
+    """{model name: record} for every model in the manifest, in manifest order."""
+    return {name: model_record(entry) for name, entry in manifest["models"].items()}

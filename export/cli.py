@@ -1,0 +1,125 @@
+"""Command line for the exporter.
+
+    python -m export --help
+    python -m export efficientnet_lite0 --out build/models
+    python -m export all --allow-untrained --out build/models
+
+Exit codes: 0 success; 2 bad arguments (unknown model, unknown variant); 3 weights missing
+or unusable; 4 output folder not writable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from . import convert, manifest
+from .weights import WeightsError, WeightsNotFoundError
+
+EXIT_USAGE, EXIT_WEIGHTS, EXIT_OUTPUT = 2, 3, 4
+
+
+def _parser(names: list[str]) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="lightweight-export",
+        description="Export our PyTorch models to compact ONNX (fp32, fp16, int8), validate "
+        "them against PyTorch, measure them and write models.json.",
+        epilog="models: " + ", ".join(names),
+    )
+    p.add_argument("models", nargs="*", default=["all"], metavar="MODEL",
+                   help="model names, or 'all' (default)")
+    p.add_argument("--out", type=Path, default=Path("build/models"), help="output folder (default: build/models)")
+    p.add_argument("--variants", default=",".join(convert.VARIANTS),
+                   help="comma-separated subset of fp32,fp16,int8 (default: all three)")
+    p.add_argument("--weights-dir", type=Path, default=Path("weights"),
+                   help="folder searched first for official weight files (default: weights/)")
+    p.add_argument("--allow-untrained", action="store_true",
+                   help="export architectures whose weights are missing, marked pretrained: false")
+    p.add_argument("--no-download", action="store_true", help="never try the official URLs")
+    p.add_argument("--calibration", choices=("percentile", "minmax", "entropy"), default="minmax",
+                   help="int8 calibration method (default: minmax)")
+    p.add_argument("--threads", default="1,2", help="thread counts to time onnxruntime with (default: 1,2)")
+    p.add_argument("--list", action="store_true", help="print the model names and exit")
+    return p
+
+
+def _fail(code: int, msg: str) -> int:
+    print(f"error: {msg}", file=sys.stderr)
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .registry import get_entry, list_models
+
+    names = list_models()
+    args = _parser(names).parse_args(argv)
+    if args.list:
+        print("\n".join(names))
+        return 0
+
+    wanted = names if "all" in args.models else list(dict.fromkeys(args.models))
+    unknown = [m for m in wanted if m not in names]
+    if unknown:
+        return _fail(EXIT_USAGE, f"unknown model(s): {', '.join(unknown)}. Valid names: {', '.join(names)}, all")
+    variants = tuple(v.strip() for v in args.variants.split(",") if v.strip())
+    bad = [v for v in variants if v not in convert.VARIANTS]
+    if bad or not variants:
+        return _fail(EXIT_USAGE, f"unknown variant(s): {', '.join(bad) or '(none given)'}; choose from fp32, fp16, int8")
+    try:
+        threads = tuple(int(t) for t in args.threads.split(","))
+    except ValueError:
+        return _fail(EXIT_USAGE, f"--threads must be comma-separated integers, got {args.threads!r}")
+
+    out: Path = args.out
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        return _fail(EXIT_OUTPUT, f"cannot write to output folder {out}: {exc.strerror or exc}")
+
+    from tqdm import tqdm
+
+    from .pipeline import ExportOptions, export_model
+
+    opts = ExportOptions(
+        out_dir=out,
+        variants=variants,
+        weights_dir=args.weights_dir,
+        allow_download=not args.no_download,
+        allow_untrained=args.allow_untrained,
+        calibration=args.calibration,
+        latency_threads=threads,
+        log=tqdm.write,
+    )
+    samples = manifest.write_samples(out)
+    previous = manifest.load(out / manifest.MANIFEST_NAME)
+    done: dict = {}
+    t0 = time.perf_counter()
+    bar = tqdm(wanted, desc="export", unit="model", disable=None)
+    try:
+        for name in bar:
+            bar.set_postfix_str(name)
+            try:
+                done[name] = export_model(name, opts)
+            except WeightsNotFoundError as exc:
+                return _fail(
+                    EXIT_WEIGHTS,
+                    f"{exc}\n(pass --allow-untrained to export {name} untrained, marked pretrained: false)",
+                )
+            except WeightsError as exc:
+                return _fail(EXIT_WEIGHTS, str(exc))
+    finally:
+        # whatever finished is recorded, even when a later model fails
+        if done:
+            path = manifest.write(manifest.build(done, samples, previous), out)
+            tqdm.write(f"wrote {path} ({len(done)} model(s) exported in {time.perf_counter() - t0:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

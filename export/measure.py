@@ -1,0 +1,181 @@
+"""Measurements that go into the manifest. Nothing here is typed in; everything is counted.
+
+- parameters: every element of every ``nn.Parameter``;
+- MACs: multiply-accumulates of Conv2d and Linear layers for one image at the model's input
+  size (what papers call "mult-adds"; batch-norm, activations, pooling and additions are not
+  counted, as in the MobileNet and ResNet papers);
+- depth: weighted layers (Conv, Gemm, MatMul) on the longest path through the ONNX graph,
+  which reproduces the papers' "ResNet-50" and "28-layer MobileNet";
+- peak activation memory: the largest total size of intermediate tensors alive at once when
+  the ONNX graph's nodes run in their stored order, batch 1 (weights not included);
+- latency: onnxruntime on the CPU, median of timed runs after warm-up.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+import onnx
+import torch
+import torch.nn as nn
+
+ONNX_ITEMSIZE = {
+    onnx.TensorProto.FLOAT: 4,
+    onnx.TensorProto.FLOAT16: 2,
+    onnx.TensorProto.UINT8: 1,
+    onnx.TensorProto.INT8: 1,
+    onnx.TensorProto.INT32: 4,
+    onnx.TensorProto.INT64: 8,
+    onnx.TensorProto.BOOL: 1,
+    onnx.TensorProto.DOUBLE: 8,
+}
+WEIGHTED_OPS = {"Conv", "ConvInteger", "QLinearConv", "Gemm", "MatMul", "QLinearMatMul"}
+
+
+def count_params(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+@torch.no_grad()
+def count_macs(model: nn.Module, input_size: int) -> int:
+    """Multiply-accumulates of Conv2d and Linear layers for one (1, 3, S, S) image."""
+    total = 0
+
+    def conv_hook(m: nn.Conv2d, _inp, out):
+        nonlocal total
+        kh, kw = m.kernel_size
+        total += out.numel() * (m.in_channels // m.groups) * kh * kw
+
+    def linear_hook(m: nn.Linear, _inp, out):
+        nonlocal total
+        total += out.numel() * m.in_features
+
+    handles = []
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d):
+            handles.append(m.register_forward_hook(conv_hook))
+        elif isinstance(m, nn.Linear):
+            handles.append(m.register_forward_hook(linear_hook))
+    was_training = model.training
+    model.eval()
+    try:
+        model(torch.zeros(1, 3, input_size, input_size))
+    finally:
+        for h in handles:
+            h.remove()
+        model.train(was_training)
+    return int(total)
+
+
+def file_stats(path: str | Path) -> dict:
+    data = Path(path).read_bytes()
+    return {
+        "bytes": len(data),
+        "gzip_bytes": len(gzip.compress(data, compresslevel=9, mtime=0)),
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
+
+
+def _with_batch_one(model: onnx.ModelProto) -> onnx.ModelProto:
+    """A copy with every symbolic dimension of the inputs set to 1, shapes inferred."""
+    m = onnx.ModelProto()
+    m.CopyFrom(model)
+    for vi in m.graph.input:
+        for d in vi.type.tensor_type.shape.dim:
+            if d.dim_param or not d.HasField("dim_value"):
+                d.ClearField("dim_param")
+                d.dim_value = 1
+    del m.graph.value_info[:]
+    for vi in m.graph.output:  # let inference recompute outputs too
+        for d in vi.type.tensor_type.shape.dim:
+            if d.dim_param:
+                d.ClearField("dim_param")
+                d.dim_value = 1
+    return onnx.shape_inference.infer_shapes(m, data_prop=True)
+
+
+def _tensor_bytes(vi: onnx.ValueInfoProto) -> int | None:
+    t = vi.type.tensor_type
+    if t.elem_type not in ONNX_ITEMSIZE:
+        return None
+    n = 1
+    for d in t.shape.dim:
+        if not d.HasField("dim_value"):
+            return None
+        n *= d.dim_value
+    return n * ONNX_ITEMSIZE[t.elem_type]
+
+
+def graph_stats(model: onnx.ModelProto) -> dict:
+    """Peak live activation bytes (batch 1, stored node order) and longest weighted path."""
+    m = _with_batch_one(model)
+    g = m.graph
+    sizes: dict[str, int] = {}
+    for vi in list(g.value_info) + list(g.input) + list(g.output):
+        b = _tensor_bytes(vi)
+        if b is not None:
+            sizes[vi.name] = b
+    initializers = {i.name for i in g.initializer}
+    last_use: dict[str, int] = {}
+    for i, node in enumerate(g.node):
+        for name in node.input:
+            last_use[name] = i
+    outputs = {o.name for o in g.output}
+    live: dict[str, int] = {vi.name: sizes.get(vi.name, 0) for vi in g.input if vi.name not in initializers}
+    peak = sum(live.values())
+    unknown = 0
+    depth: dict[str, int] = {name: 0 for name in live}
+    longest = 0
+    for i, node in enumerate(g.node):
+        # longest weighted path: max over inputs, +1 if this node carries weights
+        d = max((depth.get(n, 0) for n in node.input if n), default=0) + (node.op_type in WEIGHTED_OPS)
+        for out in node.output:
+            if not out:
+                continue
+            depth[out] = d
+            if node.op_type == "Constant":
+                continue
+            if out not in sizes:
+                unknown += 1
+            live[out] = sizes.get(out, 0)
+        longest = max(longest, d)
+        peak = max(peak, sum(live.values()))
+        for name in list(live):
+            if last_use.get(name, -1) <= i and name not in outputs:
+                del live[name]
+    return {"peak_activation_bytes": int(peak), "depth": int(longest), "unknown_shapes": unknown}
+
+
+def ort_latency_ms(path: str | Path, input_shape: tuple[int, ...], threads: int,
+                   warmup: int = 5, min_runs: int = 15, min_seconds: float = 1.0) -> dict:
+    """Median and p90 latency (ms) of one batch-1 inference with onnxruntime on the CPU."""
+    import onnxruntime as ort
+
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = threads
+    so.inter_op_num_threads = 1
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    sess = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
+    name = sess.get_inputs()[0].name
+    x = np.random.default_rng(0).standard_normal(input_shape).astype(np.float32)
+    for _ in range(warmup):
+        sess.run(None, {name: x})
+    times = []
+    start = time.perf_counter()
+    while len(times) < min_runs or time.perf_counter() - start < min_seconds:
+        t0 = time.perf_counter()
+        sess.run(None, {name: x})
+        times.append((time.perf_counter() - t0) * 1000.0)
+        if len(times) >= 500:
+            break
+    times.sort()
+    return {
+        "median_ms": round(statistics.median(times), 3),
+        "p90_ms": round(times[int(0.9 * (len(times) - 1))], 3),
+        "runs": len(times),
+    }

