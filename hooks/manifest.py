@@ -1,0 +1,35 @@
+"""MkDocs hook: the exporter's output is the only source of numbers on the site.
+
+The manifest folder (``LWM_MODELS_DIR``, default ``build/models``) is copied into the built
+site as ``models/``. A missing manifest fails the build with a message saying how to make it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+from mkdocs.exceptions import PluginError
+
+MODELS_DIR = Path(os.environ.get("LWM_MODELS_DIR", "build/models"))
+
+
+def load_manifest() -> dict:
+    path = MODELS_DIR / "models.json"
+    if not path.is_file():
+        raise PluginError(f"{path} not found: run the exporter first (make models)")
+    return json.loads(path.read_text())
+
+
+def on_config(config, **kwargs):
+    load_manifest()  # fail early, before any page is built
+    return config
+
+
+def on_post_build(config, **kwargs):
+    dest = Path(config["site_dir"]) / "models"
+    if dest.exists():
+        shutil.rmtree(dest)
+    shutil.copytree(MODELS_DIR, dest, ignore=shutil.ignore_patterns("*.tmp", ".*"))

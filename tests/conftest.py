@@ -1,0 +1,91 @@
+"""Shared fixtures: the exported manifest, the built site served on 127.0.0.1, Chromium.
+
+The tests read what ``make models`` and ``make site`` produced (build/models, site/); they
+never copy a number from the manifest into a test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+MODELS_DIR = Path(os.environ.get("LWM_MODELS_DIR", ROOT / "build" / "models"))
+SITE_DIR = ROOT / "site"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def models_dir() -> Path:
+    if not (MODELS_DIR / "models.json").is_file():
+        pytest.fail(f"{MODELS_DIR}/models.json is missing: run `make models` first")
+    return MODELS_DIR
+
+
+@pytest.fixture(scope="session")
+def manifest(models_dir) -> dict:
+    return json.loads((models_dir / "models.json").read_text())
+
+
+def _serve(isolate: bool):
+    import sys
+
+    sys.path.insert(0, str(ROOT / "site_app"))
+    from serve import make_server
+
+    if not (SITE_DIR / "index.html").is_file():
+        pytest.fail(f"{SITE_DIR} has no index.html: run `make site` first")
+    server = make_server(SITE_DIR, 0, isolate=isolate)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return server
+
+
+@pytest.fixture(scope="session")
+def site_url():
+    """Base URL of the built site, cross-origin isolated, under a sub-path-free root."""
+    server = _serve(isolate=True)
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    # Debian's Chromium; Playwright's own browser download is never used
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }
+
+
+class PageWatch:
+    """Console errors, page errors and every request URL a page makes."""
+
+    def __init__(self, page):
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+        page.on("request", lambda r: self.requests.append(r.url))
+
+    def foreign_requests(self) -> list[str]:
+        ok = ("http://127.0.0.1:", "data:", "blob:")
+        return [u for u in self.requests if not u.startswith(ok)]
+
+
+@pytest.fixture
+def watch(page) -> PageWatch:
+    return PageWatch(page)
