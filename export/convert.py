@@ -5,7 +5,10 @@
 - fp16: weights and activations in half precision; inputs and outputs stay float32 so
   every variant takes the same tensor.
 - int8: static QDQ quantization with onnxruntime, per-channel int8 weights and uint8
-  activations, calibrated on photos disjoint from the validation set.
+  activations, calibrated on photos disjoint from the validation set. Min/max calibration
+  is the default: on EfficientNet-Lite0 it matched percentile and entropy calibration in
+  agreement at a tenth of the time, and moving-average or symmetric activation ranges were
+  much worse. The classifier's output (the logits) is left in float.
 """
 
 from __future__ import annotations
@@ -120,7 +123,11 @@ def quantize_int8(
                 weight_type=QuantType.QInt8,
                 calibrate_method=methods[m],
                 nodes_to_exclude=exclude,
-                extra_options={"CalibPercentile": 99.999} if m == "percentile" else {},
+                extra_options={
+                    # the logits stay float: rounding them to 8 bits flips near-ties for free
+                    "OpTypesToExcludeOutputQuantization": ["Gemm", "MatMul"],
+                    **({"CalibPercentile": 99.999} if m == "percentile" else {}),
+                },
             )
 
         used = method

@@ -17,6 +17,7 @@ which are loaded unchanged.
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import torch
 import torch.nn as nn
@@ -24,9 +25,13 @@ import torch.nn.functional as F
 
 from ..registry import register_model
 from ..weights import HALF_MEAN, HALF_STD, Citation, Preprocess, Published, WeightsMeta
+from ._layers import conv_bn_act, init_weights, make_divisible
+
+# B0 uses swish (SiLU) after every conv-BN, and BatchNorm's PyTorch defaults (eps 1e-5),
+# which torchvision's B0 weights were trained with.
+_cna = partial(conv_bn_act, activation=nn.SiLU)
 
 __all__ = [
-    "Conv2dNormActivation",
     "SqueezeExcitation",
     "MBConv",
     "TFSamePad",
@@ -38,18 +43,6 @@ __all__ = [
     "efficientnet_lite1",
     "efficientnet_lite2",
 ]
-
-
-def _make_divisible(v: float, divisor: int = 8) -> int:
-    """Round a scaled channel count to a multiple of ``divisor``, never down by more than 10%.
-
-    The rule of the authors' TensorFlow code (``round_filters``); widths divisible by 8 suit
-    hardware, and a width multiplier of 1.1 would otherwise give counts like 17.6.
-    """
-    new_v = max(divisor, int(v + divisor / 2) // divisor * divisor)
-    if new_v < 0.9 * v:
-        new_v += divisor
-    return new_v
 
 
 def stochastic_depth(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
@@ -64,27 +57,6 @@ def stochastic_depth(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
     mask = torch.empty((x.shape[0], 1, 1, 1), dtype=x.dtype, device=x.device).bernoulli_(keep)
     # rescale the survivors so the expected value matches eval
     return x * mask / keep
-
-
-class Conv2dNormActivation(nn.Sequential):
-    """Conv, BatchNorm, optional activation; keys ``.0`` and ``.1`` as in torchvision."""
-
-    def __init__(
-        self,
-        in_ch: int,
-        out_ch: int,
-        kernel_size: int = 3,
-        stride: int = 1,
-        groups: int = 1,
-        activation: type[nn.Module] | None = nn.SiLU,
-    ) -> None:
-        layers: list[nn.Module] = [
-            nn.Conv2d(in_ch, out_ch, kernel_size, stride, (kernel_size - 1) // 2, groups=groups, bias=False),
-            nn.BatchNorm2d(out_ch),  # PyTorch defaults (eps 1e-5): torchvision's B0 weights use them
-        ]
-        if activation is not None:
-            layers.append(activation(inplace=True))
-        super().__init__(*layers)
 
 
 class SqueezeExcitation(nn.Module):
@@ -118,15 +90,15 @@ class MBConv(nn.Module):
         super().__init__()
         self.use_res_connect = stride == 1 and in_ch == out_ch
         self.sd_prob = sd_prob
-        hidden = _make_divisible(in_ch * expand)
+        hidden = make_divisible(in_ch * expand)
         layers: list[nn.Module] = []
         if hidden != in_ch:  # MBConv1 (first stage) has no expansion layer
-            layers.append(Conv2dNormActivation(in_ch, hidden, kernel_size=1))  # pw
+            layers.append(_cna(in_ch, hidden, kernel_size=1))  # pw
         layers += [
-            Conv2dNormActivation(hidden, hidden, kernel, stride, groups=hidden),  # dw
+            _cna(hidden, hidden, kernel, stride, groups=hidden),  # dw
             # the SE bottleneck is a quarter of the block's *input* width, not of the expansion
             SqueezeExcitation(hidden, max(1, in_ch // 4)),
-            Conv2dNormActivation(hidden, out_ch, kernel_size=1, activation=None),  # pw-linear
+            _cna(hidden, out_ch, kernel_size=1, activation=None),  # pw-linear
         ]
         self.block = nn.Sequential(*layers)
 
@@ -245,28 +217,13 @@ def _stage_configs(
     stages = []
     in_ch = stem_ch
     for i, (e, k, s, c, n) in enumerate(_STAGES):
-        out_ch = _make_divisible(c * width)
+        out_ch = make_divisible(c * width)
         fixed = fix_end_repeats and i in (0, len(_STAGES) - 1)
         repeats = n if fixed else int(math.ceil(n * depth))
         # only the first block of a stage changes resolution and width
         stages.append([(in_ch if j == 0 else out_ch, out_ch, e, k, s if j == 0 else 1) for j in range(repeats)])
         in_ch = out_ch
     return stages
-
-
-def _init_weights(model: nn.Module) -> None:
-    for m in model.modules():
-        if isinstance(m, nn.Conv2d):
-            nn.init.kaiming_normal_(m.weight, mode="fan_out")
-            if m.bias is not None:
-                nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.BatchNorm2d):
-            nn.init.ones_(m.weight)
-            nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.Linear):
-            r = 1.0 / math.sqrt(m.out_features)
-            nn.init.uniform_(m.weight, -r, r)
-            nn.init.zeros_(m.bias)
 
 
 class EfficientNet(nn.Module):
@@ -281,10 +238,10 @@ class EfficientNet(nn.Module):
         num_classes: int = 1000,
     ) -> None:
         super().__init__()
-        stem_ch = _make_divisible(_STEM * width_mult)
+        stem_ch = make_divisible(_STEM * width_mult)
         stages = _stage_configs(width_mult, depth_mult, stem_ch, fix_end_repeats=False)
         total = sum(len(st) for st in stages)
-        layers: list[nn.Module] = [Conv2dNormActivation(3, stem_ch, 3, stride=2)]
+        layers: list[nn.Module] = [_cna(3, stem_ch, 3, stride=2)]
         idx = 0
         for stage in stages:
             blocks = []
@@ -293,12 +250,12 @@ class EfficientNet(nn.Module):
                 blocks.append(MBConv(in_ch, out_ch, e, k, s, stochastic_depth_prob * idx / total))
                 idx += 1
             layers.append(nn.Sequential(*blocks))
-        last_ch, head_ch = stages[-1][-1][1], _make_divisible(_HEAD * width_mult)
-        layers.append(Conv2dNormActivation(last_ch, head_ch, kernel_size=1))
+        last_ch, head_ch = stages[-1][-1][1], make_divisible(_HEAD * width_mult)
+        layers.append(_cna(last_ch, head_ch, kernel_size=1))
         self.features = nn.Sequential(*layers)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.classifier = nn.Sequential(nn.Dropout(p=dropout, inplace=True), nn.Linear(head_ch, num_classes))
-        _init_weights(self)
+        init_weights(self, linear="uniform")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.avgpool(self.features(x))
@@ -336,7 +293,7 @@ class EfficientNetLite(nn.Module):
         self._avg_pooling = nn.AdaptiveAvgPool2d(1)
         self._dropout = nn.Dropout(dropout)
         self._fc = nn.Linear(_HEAD, num_classes)
-        _init_weights(self)
+        init_weights(self, linear="uniform")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.act(self._bn0(self._conv_stem(self._stem_pad(x))))

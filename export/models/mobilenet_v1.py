@@ -14,6 +14,7 @@ import torch.nn as nn
 
 from ..registry import register_model
 from ..weights import Citation, Preprocess, Published, WeightsMeta
+from ._layers import init_weights
 
 __all__ = ["DepthwiseSeparable", "MobileNetV1", "mobilenet_v1"]
 
@@ -75,18 +76,7 @@ class MobileNetV1(nn.Module):
         self.avgpool = nn.AdaptiveAvgPool2d(1)  # "Avg Pool / s1, Pool 7x7" at 224x224
         self.classifier = nn.Sequential(nn.Dropout(p=dropout), nn.Linear(in_ch, num_classes))
 
-        # the same initialisation as torchvision's MobileNetV2/V3
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out")
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.Linear):
-                nn.init.normal_(m.weight, 0, 0.01)
-                nn.init.zeros_(m.bias)
+        init_weights(self)  # the same initialisation as torchvision's MobileNetV2/V3
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = torch.flatten(self.avgpool(self.features(x)), 1)

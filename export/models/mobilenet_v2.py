@@ -14,42 +14,9 @@ import torch.nn as nn
 
 from ..registry import register_model
 from ..weights import Citation, Preprocess, Published, WeightsMeta
+from ._layers import conv_bn_act, init_weights, make_divisible
 
 __all__ = ["InvertedResidual", "MobileNetV2", "mobilenet_v2"]
-
-
-def _make_divisible(v: float, divisor: int = 8, min_value: int | None = None) -> int:
-    """Round a channel count to the nearest multiple of ``divisor``, never down by >10%.
-
-    From the authors' TensorFlow code: widths divisible by 8 suit hardware, and the width
-    multiplier would otherwise give counts like 0.35 * 32 = 11.2.
-    """
-    if min_value is None:
-        min_value = divisor
-    new_v = max(min_value, int(v + divisor / 2) // divisor * divisor)
-    if new_v < 0.9 * v:
-        new_v += divisor
-    return new_v
-
-
-def _conv_bn_act(
-    in_ch: int,
-    out_ch: int,
-    kernel_size: int = 3,
-    stride: int = 1,
-    groups: int = 1,
-    activation: type[nn.Module] | None = nn.ReLU6,
-    **bn_kwargs,
-) -> nn.Sequential:
-    """conv (no bias: BN has one) -> BN -> activation, keyed 0, 1, 2 like torchvision's
-    ``Conv2dNormActivation``; ``activation=None`` gives the linear conv -> BN."""
-    layers: list[nn.Module] = [
-        nn.Conv2d(in_ch, out_ch, kernel_size, stride, (kernel_size - 1) // 2, groups=groups, bias=False),
-        nn.BatchNorm2d(out_ch, **bn_kwargs),
-    ]
-    if activation is not None:
-        layers.append(activation(inplace=True))
-    return nn.Sequential(*layers)
 
 
 class InvertedResidual(nn.Module):
@@ -62,9 +29,9 @@ class InvertedResidual(nn.Module):
         self.use_res_connect = stride == 1 and in_ch == out_ch
         layers: list[nn.Module] = []
         if expand_ratio != 1:
-            layers.append(_conv_bn_act(in_ch, hidden, kernel_size=1))  # pw
+            layers.append(conv_bn_act(in_ch, hidden, kernel_size=1))  # pw
         layers += [
-            _conv_bn_act(hidden, hidden, stride=stride, groups=hidden),  # dw
+            conv_bn_act(hidden, hidden, stride=stride, groups=hidden),  # dw
             # pw-linear: conv and BN sit directly in .conv (keys conv.N, conv.N+1), as torchvision
             nn.Conv2d(hidden, out_ch, 1, bias=False),
             nn.BatchNorm2d(out_ch),
@@ -99,33 +66,22 @@ _LAST_CH = 1280  # conv2d 1x1 before the pooling (Table 2)
 class MobileNetV2(nn.Module):
     def __init__(self, num_classes: int = 1000, width_mult: float = 1.0, dropout: float = 0.2) -> None:
         super().__init__()
-        in_ch = _make_divisible(_STEM_CH * width_mult)
+        in_ch = make_divisible(_STEM_CH * width_mult)
         # the last layer is never thinned: the paper keeps 1280 for multipliers below 1
-        last_ch = _make_divisible(_LAST_CH * max(1.0, width_mult))
-        layers: list[nn.Module] = [_conv_bn_act(3, in_ch, stride=2)]
+        last_ch = make_divisible(_LAST_CH * max(1.0, width_mult))
+        layers: list[nn.Module] = [conv_bn_act(3, in_ch, stride=2)]
         for t, c, n, s in _SETTINGS:
-            out_ch = _make_divisible(c * width_mult)
+            out_ch = make_divisible(c * width_mult)
             for i in range(n):
                 layers.append(InvertedResidual(in_ch, out_ch, s if i == 0 else 1, t))
                 in_ch = out_ch
-        layers.append(_conv_bn_act(in_ch, last_ch, kernel_size=1))
+        layers.append(conv_bn_act(in_ch, last_ch, kernel_size=1))
         # features.0 stem, features.1-17 the bottlenecks, features.18 the 1x1 conv to 1280
         self.features = nn.Sequential(*layers)
         self.avgpool = nn.AdaptiveAvgPool2d(1)  # no parameters: keys unaffected
         self.classifier = nn.Sequential(nn.Dropout(p=dropout), nn.Linear(last_ch, num_classes))
 
-        # torchvision's initialisation
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out")
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.Linear):
-                nn.init.normal_(m.weight, 0, 0.01)
-                nn.init.zeros_(m.bias)
+        init_weights(self)  # torchvision's initialisation
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = torch.flatten(self.avgpool(self.features(x)), 1)

@@ -16,7 +16,7 @@ import torch.nn as nn
 
 from ..registry import register_model
 from ..weights import Citation, Preprocess, Published, WeightsMeta
-from .mobilenet_v2 import _conv_bn_act, _make_divisible
+from ._layers import conv_bn_act, init_weights, make_divisible
 
 __all__ = ["SqueezeExcitation", "InvertedResidual", "MobileNetV3", "mobilenet_v3_large", "mobilenet_v3_small"]
 
@@ -52,7 +52,7 @@ class InvertedResidual(nn.Module):
         super().__init__()
         self.use_res_connect = stride == 1 and in_ch == out_ch
         act = nn.Hardswish if nl == "HS" else nn.ReLU
-        conv = partial(_conv_bn_act, **_BN)
+        conv = partial(conv_bn_act, **_BN)
         layers: list[nn.Module] = []
         # no expansion conv when "exp size" equals the input width (first Large block,
         # first Small block): block indices then start at the depthwise conv
@@ -60,7 +60,7 @@ class InvertedResidual(nn.Module):
             layers.append(conv(in_ch, exp_ch, kernel_size=1, activation=act))  # pw
         layers.append(conv(exp_ch, exp_ch, kernel_size=kernel, stride=stride, groups=exp_ch, activation=act))  # dw
         if use_se:
-            layers.append(SqueezeExcitation(exp_ch, _make_divisible(exp_ch // 4)))
+            layers.append(SqueezeExcitation(exp_ch, make_divisible(exp_ch // 4)))
         layers.append(conv(exp_ch, out_ch, kernel_size=1, activation=None))  # pw-linear
         self.block = nn.Sequential(*layers)
 
@@ -123,17 +123,17 @@ class MobileNetV3(nn.Module):
         rows = _LARGE if arch == "large" else _SMALL
 
         def width(c: int) -> int:
-            return _make_divisible(c * width_mult)
+            return make_divisible(c * width_mult)
 
         in_ch = width(_STEM_CH)
-        layers: list[nn.Module] = [_conv_bn_act(3, in_ch, stride=2, activation=nn.Hardswish, **_BN)]
+        layers: list[nn.Module] = [conv_bn_act(3, in_ch, stride=2, activation=nn.Hardswish, **_BN)]
         for k, exp, out, se, nl, s in rows:
             layers.append(InvertedResidual(in_ch, k, width(exp), width(out), se, nl, s))
             in_ch = width(out)
         # last stage (paper Sec. 5.3): 1x1 conv to 6x the width (960 / 576) before pooling.
         # Table 2 marks SE on Small's 1x1 conv; torchvision (and its weights) has none.
         last_conv = 6 * in_ch
-        layers.append(_conv_bn_act(in_ch, last_conv, kernel_size=1, activation=nn.Hardswish, **_BN))
+        layers.append(conv_bn_act(in_ch, last_conv, kernel_size=1, activation=nn.Hardswish, **_BN))
         self.features = nn.Sequential(*layers)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         # the paper's two 1x1 "NBN" convs on a 1x1 map are Linear layers (keys classifier.0/.3)
@@ -145,18 +145,7 @@ class MobileNetV3(nn.Module):
             nn.Linear(last_ch, num_classes),
         )
 
-        # torchvision's initialisation
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out")
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.Linear):
-                nn.init.normal_(m.weight, 0, 0.01)
-                nn.init.zeros_(m.bias)
+        init_weights(self)  # torchvision's initialisation
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = torch.flatten(self.avgpool(self.features(x)), 1)
