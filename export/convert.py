@@ -82,6 +82,72 @@ def _float_kept_nodes(model: onnx.ModelProto, keep_first_conv: bool, keep_last_g
     return names
 
 
+def _input_means(model: onnx.ModelProto, nodes: list, calibration: list[np.ndarray]) -> dict[str, np.ndarray]:
+    """Per-channel mean of each node's data input over the calibration images (fp32 graph)."""
+    import onnxruntime as ort
+
+    probe = onnx.ModelProto()
+    probe.CopyFrom(model)
+    names = list(dict.fromkeys(n.input[0] for n in nodes))
+    known = {o.name for o in probe.graph.output}
+    for name in names:
+        if name not in known:
+            probe.graph.output.append(onnx.helper.make_empty_tensor_value_info(name))
+    so = ort.SessionOptions()
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL  # keep every tensor
+    so.log_severity_level = 3
+    sess = ort.InferenceSession(probe.SerializeToString(), so, providers=["CPUExecutionProvider"])
+    sums: dict[str, np.ndarray] = {}
+    for x in calibration:
+        for name, value in zip(names, sess.run(names, {INPUT_NAME: x})):
+            axes = (0, 2, 3) if value.ndim == 4 else (0,)  # NCHW conv input or (N, K) Gemm input
+            sums[name] = sums.get(name, 0.0) + value.astype(np.float64).mean(axis=axes)
+    return {k: v / len(calibration) for k, v in sums.items()}
+
+
+def correct_bias(model: onnx.ModelProto, calibration: list[np.ndarray]) -> onnx.ModelProto:
+    """Empirical bias correction (Nagel et al. 2019, "Data-Free Quantization", section 4.2).
+
+    Rounding weights to int8 shifts each output channel's mean by dW . E[x]; subtracting
+    that shift from the float bias before quantization cancels it. dW is computed exactly as
+    onnxruntime will round: per output channel, symmetric, scale = max|w| / 127, round half
+    to even. On EfficientNet-Lite0 the weight rounding alone, with float activations, caused
+    every top-1 flip of the int8 model on our validation set.
+    """
+    from onnx import numpy_helper
+
+    inits = {i.name: i for i in model.graph.initializer}
+    nodes = [n for n in model.graph.node if n.op_type in ("Conv", "Gemm") and n.input[1] in inits]
+    means = _input_means(model, nodes, calibration)
+    for node in nodes:
+        w = numpy_helper.to_array(inits[node.input[1]]).astype(np.float64)
+        attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+        if node.op_type == "Gemm" and not attrs.get("transB", 0):
+            w = w.T  # make it (out, in)
+        flat = w.reshape(w.shape[0], -1)
+        scale = np.abs(flat).max(axis=1) / 127.0
+        scale[scale == 0] = 1.0
+        dw = (np.clip(np.round(flat / scale[:, None]), -127, 127) * scale[:, None] - flat).reshape(w.shape)
+        mean = means[node.input[0]]
+        if node.op_type == "Gemm":
+            shift = dw @ mean
+        else:  # grouped conv: each output channel sees only its group's inputs
+            groups = attrs.get("group", 1)
+            cin = dw.shape[1]
+            per_in = np.repeat(mean.reshape(groups, cin), dw.shape[0] // groups, axis=0)  # (out, cin)
+            shift = (dw.sum(axis=(2, 3)) * per_in).sum(axis=1)
+        if len(node.input) > 2 and node.input[2]:
+            bias = numpy_helper.to_array(inits[node.input[2]]).astype(np.float64)
+            inits[node.input[2]].CopyFrom(numpy_helper.from_array((bias - shift).astype(np.float32), node.input[2]))
+        else:
+            name = node.input[1] + "_corrected_bias"
+            model.graph.initializer.append(numpy_helper.from_array((-shift).astype(np.float32), name))
+            while len(node.input) < 2:
+                node.input.append("")
+            node.input.append(name)
+    return model
+
+
 def quantize_int8(
     fp32_path: Path,
     path: Path,
@@ -89,6 +155,7 @@ def quantize_int8(
     method: str = "minmax",
     keep_first_conv: bool = False,
     keep_last_gemm: bool = False,
+    bias_correction: bool = True,
 ) -> str:
     """Write the int8 model; return the calibration method actually used."""
     from onnxruntime.quantization import (
@@ -110,6 +177,8 @@ def quantize_int8(
         prepped = Path(tmp) / "prep.onnx"
         # shape inference + graph cleanup first, as onnxruntime recommends for static QDQ
         quant_pre_process(str(fp32_path), str(prepped), skip_symbolic_shape=True)
+        if bias_correction:
+            onnx.save_model(correct_bias(onnx.load(str(prepped)), calibration), str(prepped))
         exclude = _float_kept_nodes(onnx.load(str(prepped)), keep_first_conv, keep_last_gemm)
 
         def run(m: str) -> None:
