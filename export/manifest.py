@@ -13,7 +13,8 @@ Schema, version 1 (``schema_version``). Top level:
 
 A model entry (export/pipeline.py builds it):
 
-- ``name``, ``family``, ``pretrained`` (bool; false = untrained, never a classifier)
+- ``name``, ``display_name`` (as the papers write it), ``family``, ``pretrained`` (bool;
+  false = untrained, never a classifier)
 - ``is_lightweight`` (bool, from the rule), ``params``, ``macs``, ``depth``,
   ``activation_memory_bytes`` (fp32 graph, batch 1)
 - ``input`` / ``output``: name, shape (null = dynamic batch), dtype
@@ -49,7 +50,7 @@ REQUIRED_TOP = (
     "measurement", "validation", "classes", "samples", "models",
 )
 REQUIRED_MODEL = (
-    "name", "family", "pretrained", "is_lightweight", "params", "macs", "depth",
+    "name", "display_name", "family", "pretrained", "is_lightweight", "params", "macs", "depth",
     "activation_memory_bytes", "input", "output", "preprocess", "weights", "variants",
 )
 REQUIRED_VARIANT = (
@@ -132,8 +133,9 @@ def build(models: dict, samples: list[dict], previous: dict | None = None) -> di
             "macs": "multiply-accumulates of Conv2d and Linear layers for one image at the input size",
             "depth": "Conv/Gemm/MatMul nodes on the longest path through the fp32 ONNX graph",
             "activation_memory_bytes": (
-                "peak total size of intermediate tensors alive at once, ONNX node order, batch 1, "
-                "as stored in each variant's graph (before runtime fusion)"
+                "peak total size of intermediate tensors alive at once, ONNX node order, batch 1; "
+                "activations counted in place and int8 graphs counted fused, as onnxruntime runs them "
+                "(8-bit tensors between layers)"
             ),
             "latency_ms": "onnxruntime CPU execution provider, batch 1, median after 5 warm-up runs",
             "validation": "each variant's logits against PyTorch fp32 on the validation images",

@@ -7,7 +7,9 @@
 - depth: weighted layers (Conv, Gemm, MatMul) on the longest path through the ONNX graph,
   which reproduces the papers' "ResNet-50" and "28-layer MobileNet";
 - peak activation memory: the largest total size of intermediate tensors alive at once when
-  the ONNX graph's nodes run in their stored order, batch 1 (weights not included);
+  the ONNX graph's nodes run in their stored order, batch 1 (weights not included); an int8
+  (QDQ) graph is counted as onnxruntime runs it, fused, with 8-bit tensors between layers,
+  and an activation whose input has no other reader is counted in place, as runtimes run it;
 - latency: onnxruntime on the CPU, median of timed runs after warm-up.
 """
 
@@ -34,6 +36,7 @@ ONNX_ITEMSIZE = {
     onnx.TensorProto.BOOL: 1,
     onnx.TensorProto.DOUBLE: 8,
 }
+IN_PLACE_OPS = {"Relu", "Clip", "HardSwish", "HardSigmoid", "Sigmoid", "LeakyRelu"}
 WEIGHTED_OPS = {"Conv", "ConvInteger", "QLinearConv", "Gemm", "MatMul", "QLinearMatMul"}
 
 
@@ -121,11 +124,39 @@ def graph_stats(model: onnx.ModelProto) -> dict:
         if b is not None:
             sizes[vi.name] = b
     initializers = {i.name for i in g.initializer}
+    consumers: dict[str, set[str]] = {}
+    for node in g.node:
+        for name in node.input:
+            consumers.setdefault(name, set()).add(node.op_type)
+    # QDQ graphs run fused (QLinearConv and friends read and write uint8 tensors). The float
+    # result that only feeds a QuantizeLinear, its 8-bit output and the DequantizeLinear's
+    # float view are one tensor at run time: alias them to the 8-bit one.
+    n_consumers: dict[str, int] = {}
+    for node in g.node:
+        for name in node.input:
+            n_consumers[name] = n_consumers.get(name, 0) + 1
+    alias: dict[str, str] = {}
+    for node in g.node:
+        if node.op_type in IN_PLACE_OPS and n_consumers.get(node.input[0]) == 1:
+            # runtimes fuse an activation into the conv before it or run it in place
+            alias[node.output[0]] = node.input[0]
+        elif node.op_type == "QuantizeLinear" and consumers.get(node.input[0]) == {"QuantizeLinear"}:
+            alias[node.input[0]] = node.output[0]
+        elif node.op_type == "DequantizeLinear" and node.input[0] not in initializers:
+            alias[node.output[0]] = node.input[0]
+        elif node.op_type == "DequantizeLinear":
+            sizes[node.output[0]] = 0  # a weight or bias: folded at load, not an activation
+
+    def root(name: str) -> str:
+        while name in alias:
+            name = alias[name]
+        return name
+
     last_use: dict[str, int] = {}
     for i, node in enumerate(g.node):
         for name in node.input:
-            last_use[name] = i
-    outputs = {o.name for o in g.output}
+            last_use[root(name)] = i
+    outputs = {root(o.name) for o in g.output}
     live: dict[str, int] = {vi.name: sizes.get(vi.name, 0) for vi in g.input if vi.name not in initializers}
     peak = sum(live.values())
     unknown = 0
@@ -140,9 +171,10 @@ def graph_stats(model: onnx.ModelProto) -> dict:
             depth[out] = d
             if node.op_type == "Constant":
                 continue
-            if out not in sizes:
+            r = root(out)
+            if r not in sizes:
                 unknown += 1
-            live[out] = sizes.get(out, 0)
+            live[r] = sizes.get(r, 0)
         longest = max(longest, d)
         peak = max(peak, sum(live.values()))
         for name in list(live):

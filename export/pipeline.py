@@ -167,6 +167,7 @@ def export_model(name: str, opts: ExportOptions) -> dict:
     macs = measure.count_macs(model, size)
     return {
         "name": name,
+        "display_name": entry.title,
         "family": entry.family,
         "pretrained": pretrained,
         "is_lightweight": catalog.is_lightweight(params, macs),

@@ -31,6 +31,7 @@ _FAMILY_MODULES = (
 @dataclass(frozen=True)
 class ModelEntry:
     name: str
+    title: str  # as the papers write it, e.g. "MobileNetV3-Small"
     family: str  # e.g. "mobilenet", "squeezenet"; groups pages and charts
     builder: Callable[..., nn.Module]
     weights: WeightsMeta
@@ -39,14 +40,14 @@ class ModelEntry:
 _REGISTRY: dict[str, ModelEntry] = {}
 
 
-def register_model(*, family: str, weights: WeightsMeta):
+def register_model(*, family: str, weights: WeightsMeta, title: str):
     """Decorator: register a builder under its function name. Duplicates are refused."""
 
     def wrap(fn: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
         name = fn.__name__
         if name in _REGISTRY:
             raise ValueError(f"model {name!r} is already registered")
-        _REGISTRY[name] = ModelEntry(name=name, family=family, builder=fn, weights=weights)
+        _REGISTRY[name] = ModelEntry(name=name, title=title, family=family, builder=fn, weights=weights)
         return fn
 
     return wrap

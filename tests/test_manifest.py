@@ -124,8 +124,11 @@ def test_reference_top5_is_reproducible(manifest, models_dir):
             p = np.exp(logits - logits.max())
             p /= p.sum()
             ref = e["variants"]["fp32"]["reference_top5"][sample["id"]]
-            assert [r["index"] for r in ref][:1] == [int(p.argmax())], (name, sample["id"])
-            assert abs(ref[0]["prob"] - float(p.max())) < 1e-4
+            # compare probabilities at the recorded classes: untrained models give near-ties,
+            # where the order of equal classes is arbitrary but the values are not
+            for r in ref:
+                assert abs(float(p[r["index"]]) - r["prob"]) < 1e-4, (name, sample["id"], r)
+            assert abs(ref[0]["prob"] - float(p.max())) < 1e-4, (name, sample["id"])
 
 
 def test_lite0_knows_a_cat_and_an_espresso(manifest):

@@ -66,7 +66,7 @@ def test_register_model_refuses_duplicates():
     meta = get_entry("squeezenet1_1").weights
     with pytest.raises(ValueError, match="already registered"):
 
-        @register_model(family="squeezenet", weights=meta)
+        @register_model(family="squeezenet", weights=meta, title="SqueezeNet 1.1")
         def squeezenet1_1():  # noqa: F811 - the point of the test
             raise AssertionError("never built")
 

@@ -375,22 +375,22 @@ EFFICIENTNET_LITE2_WEIGHTS = _lite_weights(
 # fmt: on
 
 
-@register_model(family="efficientnet", weights=EFFICIENTNET_B0_WEIGHTS)
+@register_model(family="efficientnet", weights=EFFICIENTNET_B0_WEIGHTS, title="EfficientNet-B0")
 def efficientnet_b0(**kwargs) -> EfficientNet:
     return EfficientNet(width_mult=1.0, depth_mult=1.0, dropout=0.2, **kwargs)
 
 
 # Lite coefficients (width, depth, resolution, dropout) from TF's efficientnet_lite_builder.py.
-@register_model(family="efficientnet", weights=EFFICIENTNET_LITE0_WEIGHTS)
+@register_model(family="efficientnet", weights=EFFICIENTNET_LITE0_WEIGHTS, title="EfficientNet-Lite0")
 def efficientnet_lite0(**kwargs) -> EfficientNetLite:
     return EfficientNetLite(width_mult=1.0, depth_mult=1.0, dropout=0.2, **kwargs)
 
 
-@register_model(family="efficientnet", weights=EFFICIENTNET_LITE1_WEIGHTS)
+@register_model(family="efficientnet", weights=EFFICIENTNET_LITE1_WEIGHTS, title="EfficientNet-Lite1")
 def efficientnet_lite1(**kwargs) -> EfficientNetLite:
     return EfficientNetLite(width_mult=1.0, depth_mult=1.1, dropout=0.2, **kwargs)
 
 
-@register_model(family="efficientnet", weights=EFFICIENTNET_LITE2_WEIGHTS)
+@register_model(family="efficientnet", weights=EFFICIENTNET_LITE2_WEIGHTS, title="EfficientNet-Lite2")
 def efficientnet_lite2(**kwargs) -> EfficientNetLite:
     return EfficientNetLite(width_mult=1.1, depth_mult=1.2, dropout=0.3, **kwargs)

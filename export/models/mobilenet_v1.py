@@ -107,6 +107,6 @@ MOBILENET_V1_WEIGHTS = WeightsMeta(
 )
 
 
-@register_model(family="mobilenet", weights=MOBILENET_V1_WEIGHTS)
+@register_model(family="mobilenet", weights=MOBILENET_V1_WEIGHTS, title="MobileNetV1")
 def mobilenet_v1(**kwargs) -> MobileNetV1:
     return MobileNetV1(**kwargs)

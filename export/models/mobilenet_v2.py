@@ -114,6 +114,6 @@ MOBILENET_V2_WEIGHTS = WeightsMeta(
 )
 
 
-@register_model(family="mobilenet", weights=MOBILENET_V2_WEIGHTS)
+@register_model(family="mobilenet", weights=MOBILENET_V2_WEIGHTS, title="MobileNetV2")
 def mobilenet_v2(**kwargs) -> MobileNetV2:
     return MobileNetV2(**kwargs)

@@ -195,11 +195,11 @@ MOBILENET_V3_SMALL_WEIGHTS = WeightsMeta(
 )
 
 
-@register_model(family="mobilenet", weights=MOBILENET_V3_LARGE_WEIGHTS)
+@register_model(family="mobilenet", weights=MOBILENET_V3_LARGE_WEIGHTS, title="MobileNetV3-Large")
 def mobilenet_v3_large(**kwargs) -> MobileNetV3:
     return MobileNetV3("large", **kwargs)
 
 
-@register_model(family="mobilenet", weights=MOBILENET_V3_SMALL_WEIGHTS)
+@register_model(family="mobilenet", weights=MOBILENET_V3_SMALL_WEIGHTS, title="MobileNetV3-Small")
 def mobilenet_v3_small(**kwargs) -> MobileNetV3:
     return MobileNetV3("small", **kwargs)

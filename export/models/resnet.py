@@ -194,11 +194,11 @@ RESNET50_WEIGHTS = WeightsMeta(
 )
 
 
-@register_model(family="resnet", weights=RESNET18_WEIGHTS)
+@register_model(family="resnet", weights=RESNET18_WEIGHTS, title="ResNet-18")
 def resnet18(**kwargs) -> ResNet:
     return ResNet(BasicBlock, _RESNET18, **kwargs)
 
 
-@register_model(family="resnet", weights=RESNET50_WEIGHTS)
+@register_model(family="resnet", weights=RESNET50_WEIGHTS, title="ResNet-50")
 def resnet50(**kwargs) -> ResNet:
     return ResNet(Bottleneck, _RESNET50, **kwargs)

@@ -139,11 +139,11 @@ SQUEEZENET1_1_WEIGHTS = WeightsMeta(
 )
 
 
-@register_model(family="squeezenet", weights=SQUEEZENET1_0_WEIGHTS)
+@register_model(family="squeezenet", weights=SQUEEZENET1_0_WEIGHTS, title="SqueezeNet 1.0")
 def squeezenet1_0(**kwargs) -> SqueezeNet:
     return SqueezeNet("1_0", **kwargs)
 
 
-@register_model(family="squeezenet", weights=SQUEEZENET1_1_WEIGHTS)
+@register_model(family="squeezenet", weights=SQUEEZENET1_1_WEIGHTS, title="SqueezeNet 1.1")
 def squeezenet1_1(**kwargs) -> SqueezeNet:
     return SqueezeNet("1_1", **kwargs)
