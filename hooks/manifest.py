@@ -28,8 +28,18 @@ def on_config(config, **kwargs):
     return config
 
 
+def _link_or_copy(src: str, dst: str) -> None:
+    # the models are hundreds of MB: a hard link costs nothing when both trees share a disk
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
 def on_post_build(config, **kwargs):
     dest = Path(config["site_dir"]) / "models"
     if dest.exists():
         shutil.rmtree(dest)
-    shutil.copytree(MODELS_DIR, dest, ignore=shutil.ignore_patterns("*.tmp", ".*"))
+    shutil.copytree(
+        MODELS_DIR, dest, ignore=shutil.ignore_patterns("*.tmp", ".*"), copy_function=_link_or_copy
+    )

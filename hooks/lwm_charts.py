@@ -1,0 +1,180 @@
+"""Charts as inline SVG, drawn at build time: no chart library, nothing for the reader to fetch.
+
+Colours come from CSS classes (docs/stylesheets/lwm.css), so a chart follows the light and
+dark palettes. Every chart has a <title> and <desc> for screen readers; the page puts the
+same numbers in a data table next to it.
+"""
+
+from __future__ import annotations
+
+import math
+from html import escape
+from typing import Callable, Sequence
+
+# drawing area, in SVG user units (the SVG scales to the column width)
+WIDTH = 720
+LEFT_LABELS = 150  # room for model names on bar charts
+MARGIN = {"top": 16, "right": 24, "bottom": 48, "left": 56}
+
+
+def _svg_open(chart_id: str, title: str, desc: str, height: int) -> str:
+    return (
+        f'<svg class="lwm-chart" viewBox="0 0 {WIDTH} {height}" role="img" '
+        f'aria-labelledby="{chart_id}-title {chart_id}-desc" xmlns="http://www.w3.org/2000/svg">'
+        f'<title id="{chart_id}-title">{escape(title)}</title>'
+        f'<desc id="{chart_id}-desc">{escape(desc)}</desc>'
+    )
+
+
+def _nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
+    """Round tick values (1, 2, 5 × 10^k steps) covering [lo, hi]."""
+    span = hi - lo or abs(hi) or 1.0
+    raw = span / count
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw)
+    start = math.floor(lo / step) * step
+    ticks, t = [], start
+    while t <= hi + step * 1e-9:
+        ticks.append(round(t, 10))
+        t += step
+    if ticks[-1] < hi:
+        ticks.append(ticks[-1] + step)
+    return ticks
+
+
+def _log_ticks(lo: float, hi: float) -> list[float]:
+    """1, 2, 5 × 10^k values between lo and hi, for a logarithmic axis."""
+    ticks = []
+    for k in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1):
+        for m in (1, 2, 5):
+            v = m * 10**k
+            if lo <= v <= hi:
+                ticks.append(v)
+    return ticks
+
+
+def scatter(
+    chart_id: str,
+    title: str,
+    desc: str,
+    points: Sequence[tuple[str, float, float, str]],  # (label, x, y, css class)
+    x_label: str,
+    y_label: str,
+    x_fmt: Callable[[float], str],
+    y_fmt: Callable[[float], str],
+) -> str:
+    """A scatter plot with a logarithmic x axis (MACs span two orders of magnitude)."""
+    height = 420
+    left, right = MARGIN["left"], WIDTH - MARGIN["right"] - 130  # room for labels on the right
+    top, bottom = MARGIN["top"], height - MARGIN["bottom"]
+    xs = [p[1] for p in points]
+    ys = [p[2] for p in points]
+    x_lo, x_hi = math.log10(min(xs) / 1.5), math.log10(max(xs) * 1.5)
+    y_ticks = _nice_ticks(min(ys) - 2, max(ys) + 2)
+    y_lo, y_hi = y_ticks[0], y_ticks[-1]
+
+    def px(x: float) -> float:
+        return left + (math.log10(x) - x_lo) / (x_hi - x_lo) * (right - left)
+
+    def py(y: float) -> float:
+        return bottom - (y - y_lo) / (y_hi - y_lo) * (bottom - top)
+
+    out = [_svg_open(chart_id, title, desc, height)]
+    # axes and grid
+    for t in y_ticks:
+        out.append(f'<line class="lwm-grid" x1="{left}" x2="{right}" y1="{py(t):.1f}" y2="{py(t):.1f}"/>')
+        out.append(f'<text class="lwm-tick" x="{left - 6}" y="{py(t) + 4:.1f}" text-anchor="end">{escape(y_fmt(t))}</text>')
+    for t in _log_ticks(10**x_lo, 10**x_hi):
+        out.append(f'<line class="lwm-grid" x1="{px(t):.1f}" x2="{px(t):.1f}" y1="{top}" y2="{bottom}"/>')
+        out.append(f'<text class="lwm-tick" x="{px(t):.1f}" y="{bottom + 16}" text-anchor="middle">{escape(x_fmt(t))}</text>')
+    out.append(f'<line class="lwm-axis" x1="{left}" x2="{right}" y1="{bottom}" y2="{bottom}"/>')
+    out.append(f'<line class="lwm-axis" x1="{left}" x2="{left}" y1="{top}" y2="{bottom}"/>')
+    out.append(f'<text class="lwm-label" x="{(left + right) / 2:.1f}" y="{height - 8}" text-anchor="middle">{escape(x_label)}</text>')
+    out.append(
+        f'<text class="lwm-label" transform="translate(14 {(top + bottom) / 2:.1f}) rotate(-90)" '
+        f'text-anchor="middle">{escape(y_label)}</text>'
+    )
+    # points first, then each label at the first candidate spot that overlaps no other
+    # label and no point, so close models (the EfficientNets) stay readable
+    centres = [(px(x), py(y)) for _, x, y, _ in points]
+    for (label, _, _, cls), (cx, cy) in zip(points, centres):
+        out.append(f'<circle class="lwm-point {cls}" cx="{cx:.1f}" cy="{cy:.1f}" r="5"><title>{escape(label)}</title></circle>')
+    boxes: list[tuple[float, float, float, float]] = []  # x0, y0, x1, y1 of placed labels
+
+    def free(box) -> bool:
+        x0, y0, x1, y1 = box
+        hits_label = any(x0 < b[2] and b[0] < x1 and y0 < b[3] and b[1] < y1 for b in boxes)
+        hits_point = any(x0 - 5 < px_ < x1 + 5 and y0 - 5 < py_ < y1 + 5 for px_, py_ in centres)
+        return not hits_label and not hits_point
+
+    for (label, _, _, _), (cx, cy) in sorted(zip(points, centres), key=lambda pc: pc[1][1]):
+        w = 6.6 * len(label)  # approximate width of the 12px label
+        candidates = [
+            (cx + 8, cy + 4, "start"), (cx + 8, cy - 9, "start"), (cx + 8, cy + 17, "start"),
+            (cx - 8, cy + 4, "end"), (cx - 8, cy - 9, "end"), (cx - 8, cy + 17, "end"),
+            (cx, cy - 10, "middle"), (cx, cy + 20, "middle"),
+        ]
+        for tx, ty, anchor in candidates + [candidates[0]]:
+            x0 = tx if anchor == "start" else tx - w if anchor == "end" else tx - w / 2
+            box = (x0, ty - 10, x0 + w, ty + 2)
+            if free(box):
+                break
+        boxes.append(box)
+        out.append(f'<text class="lwm-point-label" x="{tx:.1f}" y="{ty:.1f}" text-anchor="{anchor}">{escape(label)}</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def grouped_bars(
+    chart_id: str,
+    title: str,
+    desc: str,
+    categories: Sequence[str],
+    series: Sequence[tuple[str, Sequence[float | None]]],  # (name, one value per category)
+    x_label: str,
+    x_fmt: Callable[[float], str],
+) -> str:
+    """Horizontal bars, one group per category (model), one bar per series (variant)."""
+    bar_h, gap = 9, 10
+    group_h = bar_h * len(series) + gap
+    legend_h = 24
+    top = MARGIN["top"] + legend_h
+    height = top + group_h * len(categories) + MARGIN["bottom"]
+    left, right = LEFT_LABELS, WIDTH - MARGIN["right"] - 60  # room for the value after a bar
+    bottom = height - MARGIN["bottom"]
+    hi = max(v for _, vals in series for v in vals if v is not None)
+    ticks = _nice_ticks(0, hi)
+
+    def px(v: float) -> float:
+        return left + v / ticks[-1] * (right - left)
+
+    out = [_svg_open(chart_id, title, desc, height)]
+    # legend
+    lx = left
+    for i, (name, _) in enumerate(series):
+        out.append(f'<rect class="lwm-s{i}" x="{lx}" y="{MARGIN["top"] - 2}" width="12" height="12"/>')
+        out.append(f'<text class="lwm-tick" x="{lx + 16}" y="{MARGIN["top"] + 8}">{escape(name)}</text>')
+        lx += 16 + 9 * len(name) + 24
+    for t in ticks:
+        out.append(f'<line class="lwm-grid" x1="{px(t):.1f}" x2="{px(t):.1f}" y1="{top}" y2="{bottom}"/>')
+        out.append(f'<text class="lwm-tick" x="{px(t):.1f}" y="{bottom + 16}" text-anchor="middle">{escape(x_fmt(t))}</text>')
+    for gi, cat in enumerate(categories):
+        gy = top + gi * group_h
+        out.append(
+            f'<text class="lwm-tick" x="{left - 8}" y="{gy + bar_h * len(series) / 2 + 4:.1f}" '
+            f'text-anchor="end">{escape(cat)}</text>'
+        )
+        for si, (name, vals) in enumerate(series):
+            v = vals[gi]
+            if v is None:
+                continue
+            y = gy + si * bar_h
+            out.append(
+                f'<rect class="lwm-s{si}" x="{left}" y="{y}" width="{max(px(v) - left, 1):.1f}" height="{bar_h - 1}">'
+                f"<title>{escape(f'{cat}, {name}: {x_fmt(v)}')}</title></rect>"
+            )
+            out.append(f'<text class="lwm-value" x="{px(v) + 4:.1f}" y="{y + bar_h - 1.5}">{escape(x_fmt(v))}</text>')
+    out.append(f'<line class="lwm-axis" x1="{left}" x2="{left}" y1="{top}" y2="{bottom}"/>')
+    out.append(f'<text class="lwm-label" x="{(left + right) / 2:.1f}" y="{height - 8}" text-anchor="middle">{escape(x_label)}</text>')
+    out.append("</svg>")
+    return "".join(out)

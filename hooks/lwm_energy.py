@@ -1,0 +1,57 @@
+"""Energy per inference, estimated from counted MACs and the bytes of weights a model reads.
+
+The per-operation energies are published figures (45 nm process), not measurements:
+M. Horowitz, "Computing's energy problem (and what we can do about it)", ISSCC 2014,
+https://doi.org/10.1109/ISSCC.2014.6757323.
+
+The model is deliberately simple, and the docs page states every assumption:
+- each MAC is one multiply and one add at the variant's precision (fp32 and fp16 use the
+  32-bit float costs, because onnxruntime on a CPU computes fp16 graphs in fp32; int8 uses
+  the 8-bit integer costs, which ignores the wider accumulator a real int8 kernel keeps);
+- every weight byte is read once from DRAM per inference, at the 32-bit DRAM read cost
+  divided by 4 per byte; the weight bytes are the variant's ONNX file size;
+- activations are assumed to stay on chip and are not counted, so the figure is a lower
+  bound for a device whose feature maps spill to DRAM.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+HOROWITZ_URL = "https://doi.org/10.1109/ISSCC.2014.6757323"
+HOROWITZ_CITATION = "M. Horowitz, Computing's energy problem (and what we can do about it), ISSCC 2014"
+
+# Published per-operation energies in picojoules, 45 nm (Horowitz, ISSCC 2014).
+PJ = {
+    "fp32_mult": 3.7,
+    "fp32_add": 0.9,
+    "int8_mult": 0.2,
+    "int8_add": 0.03,
+    "dram_read_32bit": 640.0,
+    "sram_8kb_read_32bit": 5.0,  # shown for scale on the page; not used by the estimate
+}
+
+# which arithmetic each exported variant is charged for (see the module docstring)
+ARITHMETIC = {"fp32": "fp32", "fp16": "fp32", "int8": "int8"}
+
+
+@dataclass(frozen=True)
+class Estimate:
+    compute_pj: float
+    memory_pj: float
+
+    @property
+    def total_pj(self) -> float:
+        return self.compute_pj + self.memory_pj
+
+    @property
+    def memory_share(self) -> float:
+        return self.memory_pj / self.total_pj
+
+
+def estimate(macs: int, weight_bytes: int, variant: str) -> Estimate:
+    """Energy of one inference: MACs times (mult + add), plus weight bytes read from DRAM."""
+    kind = ARITHMETIC[variant]
+    per_mac = PJ[f"{kind}_mult"] + PJ[f"{kind}_add"]
+    per_byte = PJ["dram_read_32bit"] / 4
+    return Estimate(compute_pj=macs * per_mac, memory_pj=weight_bytes * per_byte)

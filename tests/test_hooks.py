@@ -1,0 +1,144 @@
+"""The shortcodes hook: markers become the manifest's numbers, and mistakes fail the build.
+
+Run: .venv/bin/python -m pytest tests/test_hooks.py
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from mkdocs.exceptions import PluginError
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "hooks"))
+
+import shortcodes  # noqa: E402  (hooks/ is not a package: MkDocs loads it by path)
+from lwm_format import fmt_bytes, fmt_count, fmt_ms  # noqa: E402
+
+
+def fake_page(url: str = "architectures/mobilenet_v2/", src: str = "architectures/mobilenet_v2.md"):
+    return SimpleNamespace(url=url, file=SimpleNamespace(src_uri=src))
+
+
+@pytest.fixture
+def render(manifest, monkeypatch):
+    """Call the hook as MkDocs does, on the exported manifest."""
+    monkeypatch.setattr(shortcodes, "_MANIFEST", manifest)
+
+    def _render(markdown: str, page=None) -> str:
+        config = {"docs_dir": str(ROOT / "docs")}
+        return shortcodes.on_page_markdown(markdown, page=page or fake_page(), config=config, files=None)
+
+    return _render
+
+
+def test_model_card_shows_the_manifest_numbers(render, manifest):
+    entry = manifest["models"]["mobilenet_v2"]
+    html = render("Before.\n\n<!-- model-card: mobilenet_v2 -->\n\nAfter.")
+    assert "<!--" not in html
+    assert 'id="mobilenet_v2"' in html
+    assert fmt_count(entry["params"]) in html
+    assert fmt_count(entry["macs"]) in html
+    for variant, v in entry["variants"].items():
+        assert fmt_bytes(v["bytes"]) in html, variant
+        assert fmt_ms(v["latency_ms"]["1"]["median_ms"]) in html, variant
+    assert html.startswith("Before.") and html.endswith("After.")
+
+
+def test_untrained_and_pretrained_cards_differ(render, manifest):
+    for name, entry in manifest["models"].items():
+        html = render(f"<!-- model-card: {name} -->")
+        if entry["pretrained"]:
+            assert f"classifier/?model={name}" in html
+            assert "not a classifier" not in html
+        else:
+            assert "Untrained in this build: not a classifier" in html
+            assert "classifier/?model=" not in html
+
+
+def test_links_are_relative_to_the_page(render, manifest):
+    pretrained = next(n for n, e in manifest["models"].items() if e["pretrained"])
+    html = render(f"<!-- model-card: {pretrained} -->")
+    # architectures/<page>/ is two levels below the site root, wherever the site is served
+    assert f'href="../../classifier/?model={pretrained}"' in html
+    home = render("<!-- compare-table -->", fake_page(url="", src="index.md"))
+    assert 'href="architectures/mobilenet_v2/#mobilenet_v2"' in home
+
+
+def test_inline_value_marker(render, manifest):
+    assert render("<!-- value: resnet50 macs -->") == fmt_count(manifest["models"]["resnet50"]["macs"])
+
+
+def test_every_chart_renders_an_svg_with_its_data_table(render, manifest):
+    for kind in ("top1-vs-macs", "bytes", "latency"):
+        html = render(f"<!-- chart: {kind} -->")
+        assert "<svg" in html and "<details" in html and "<table" in html, kind
+    html = render("<!-- chart: top1-vs-macs -->")
+    assert fmt_count(manifest["models"]["mobilenet_v3_small"]["macs"]) in html
+
+
+def test_layer_table_totals_match_the_manifest(render, manifest):
+    entry = manifest["models"]["squeezenet1_1"]
+    html = render("<!-- layer-table: squeezenet1_1 -->")
+    assert f"<strong>{fmt_count(entry['params'])}</strong>" in html
+    assert f"<strong>{fmt_count(entry['macs'])}</strong>" in html
+    assert "Fire" in html  # the block names come from our PyTorch model
+
+
+def test_ordinary_comments_are_left_alone(render):
+    text = "<!-- this is a note to the editor, not a marker -->"
+    assert render(text) == text
+
+
+@pytest.mark.parametrize(
+    "markdown, message",
+    [
+        ("<!-- model-crad: mobilenet_v2 -->", "unknown marker"),
+        ("<!-- model-card: mobilenet_v9 -->", "unknown model"),
+        ("<!-- layer-table: not_a_model -->", "unknown model"),
+        ("<!-- model-card -->", "needs a model name"),
+        ("<!-- chart: pie -->", "unknown chart"),
+        ("<!-- value: resnet50 colour -->", "unknown field"),
+        ("<!-- diagram: no-such-diagram -->", "no diagram"),
+    ],
+)
+def test_mistakes_fail_with_a_message(render, markdown, message):
+    with pytest.raises(PluginError, match=message):
+        render(markdown)
+
+
+def _build(tmp_path: Path, models_dir: Path, page: str) -> subprocess.CompletedProcess:
+    """`mkdocs build --strict` of a one-page site that uses the project's hook."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "index.md").write_text(page)
+    (tmp_path / "mkdocs.yml").write_text(textwrap.dedent(f"""\
+        site_name: hook test
+        hooks:
+          - {ROOT / "hooks" / "shortcodes.py"}
+        """))
+    env = {**os.environ, "LWM_MODELS_DIR": str(models_dir), "NO_MKDOCS_2_WARNING": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(tmp_path / "mkdocs.yml")],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )
+
+
+def test_mkdocs_build_fails_on_an_unknown_marker(tmp_path, models_dir):
+    result = _build(tmp_path, models_dir.resolve(), "# Page\n\n<!-- modle-card: mobilenet_v2 -->\n")
+    assert result.returncode != 0
+    assert "unknown marker" in result.stderr + result.stdout
+
+
+def test_mkdocs_build_succeeds_on_a_known_marker(tmp_path, models_dir, manifest):
+    # the control for the test above: the same build, with the marker spelled right
+    result = _build(tmp_path, models_dir.resolve(), "# Page\n\n<!-- value: mobilenet_v2 params -->\n")
+    assert result.returncode == 0, result.stderr
+    html = (tmp_path / "site" / "index.html").read_text()
+    assert fmt_count(manifest["models"]["mobilenet_v2"]["params"]) in html
