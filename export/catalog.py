@@ -25,7 +25,8 @@ LIGHTWEIGHT_RULE = (
 
 def is_lightweight(params, macs):
     """True when a model has at most 10 M parameters and 1 G MACs per image."""
-    if not isinstance(params, int) or not isinstance(macs, int):
+    # bool is an int subclass; True/False as a count is a bug upstream, not a count of one
+    if not all(isinstance(n, int) and not isinstance(n, bool) for n in (params, macs)):
         raise TypeError("is_lightweight needs integer params and macs")
     return params <= LIGHTWEIGHT_MAX_PARAMS and macs <= LIGHTWEIGHT_MAX_MACS
 

@@ -1,0 +1,150 @@
+"""Graders for docs/exercise.md: the lesson's exercise and the follow-ups on the manifest.
+
+Every expected answer is computed here, at run time, from the manifest the page loaded
+(through catalog.build_models_dict): nothing below is a stored result. A grader returns
+(passed, message); the messages are the lesson notebook's own wording.
+"""
+
+import catalog
+
+PASS = "Your code passes all of our tests, nice work!"
+WRONG = "Your code produced the wrong result."
+LESSON_WRONG = WRONG + " Looks like you did not add the 'is_lightweight' property properly for {}."
+RAISED = "Your code stopped with an error before it could be graded: see the traceback below."
+
+# The lesson's two entries and the manifest models they stand for: 'ResNet' has 50
+# layers (ResNet-50), 'MobileNet' 28 (MobileNet V1, whose paper counts 28 layers).
+LESSON_MODELS = {"ResNet": "resnet50", "MobileNet": "mobilenet_v1"}
+# What the lesson's hint says, used only if the manifest lacks one of those models
+LESSON_HINT = {"ResNet": False, "MobileNet": True}
+
+_MISSING = object()
+
+
+class Wrong(Exception):
+    """Raised by a follow-up grader with the reason the answer is wrong."""
+
+
+def namespace(exercise_id, models, manifest):
+    """The globals the learner's code starts with: the real catalog for the follow-ups."""
+    if exercise_id == "lesson":
+        return {"__name__": "__main__"}  # the learner's code writes its own `models`
+    return {"__name__": "__main__", "models": models, "rule": dict(manifest["lightweight_rule"])}
+
+
+def lesson_expected(real):
+    """{'ResNet': False, 'MobileNet': True}, as the manifest's measured figures decide."""
+    return {
+        key: real[name]["is_lightweight"] if name in real else LESSON_HINT[key]
+        for key, name in LESSON_MODELS.items()
+    }
+
+
+def grade_lesson(ns, real, manifest):
+    models = ns.get("models")
+    # the notebook's checks, in its order: ResNet first, then MobileNet
+    for key, expected in lesson_expected(real).items():
+        entry = models.get(key) if isinstance(models, dict) else None
+        if not isinstance(entry, dict) or "is_lightweight" not in entry.keys() or entry["is_lightweight"] != expected:
+            return False, LESSON_WRONG.format(repr(key))
+    return True, PASS
+
+
+def _answer(ns, kind, what):
+    answer = ns.get("answer", _MISSING)
+    if answer is _MISSING:
+        raise Wrong("Looks like you did not set `answer`.")
+    if not isinstance(answer, kind):
+        raise Wrong(f"`answer` should be {what}, not {type(answer).__name__}.")
+    return answer
+
+
+def grade_lightweight_names(ns, real, manifest):
+    expected = sorted(name for name, m in real.items() if m["is_lightweight"])
+    answer = _answer(ns, list, "a list of model names")
+    for name in answer:
+        if name not in real:
+            raise Wrong(f"`answer` contains {name!r}, which is not a key of `models`.")
+        if name not in expected:
+            raise Wrong(f"`answer` contains {name!r}, which is not lightweight.")
+    for name in expected:
+        if name not in answer:
+            raise Wrong(f"`answer` is missing {name!r}, which is lightweight.")
+    if len(answer) != len(set(answer)):
+        raise Wrong("`answer` lists a model more than once.")
+    if answer != expected:
+        raise Wrong("`answer` has the right names but is not in alphabetical order.")
+
+
+def grade_rule_function(ns, real, manifest):
+    fn = ns.get("is_light")
+    if not callable(fn):
+        raise Wrong("Looks like you did not define a function `is_light(params, macs)`.")
+    max_params = manifest["lightweight_rule"]["max_params"]
+    max_macs = manifest["lightweight_rule"]["max_macs"]
+    # every model in the manifest, then the edges of the rule: on each limit and one past it
+    cases = [(m["params"], m["macs"]) for m in real.values()] + [
+        (max_params, max_macs), (max_params + 1, max_macs), (max_params, max_macs + 1),
+        (max_params + 1, max_macs + 1), (1, 1),
+    ]
+    for params, macs in cases:
+        expected = catalog.is_lightweight(params, macs)
+        try:
+            got = fn(params, macs)
+        except Exception as exc:
+            raise Wrong(f"is_light({params}, {macs}) raised {type(exc).__name__}: {exc}") from None
+        if not isinstance(got, bool) or got != expected:
+            raise Wrong(f"is_light({params}, {macs}) returned {got!r}; the rule says {expected!r}.")
+
+
+def grade_int8_savings(ns, real, manifest):
+    expected = {
+        name: m["bytes"]["fp32"] - m["bytes"]["int8"]
+        for name, m in real.items() if "fp32" in m["bytes"] and "int8" in m["bytes"]
+    }
+    answer = _answer(ns, dict, "a dictionary {model name: bytes saved}")
+    for name in expected:
+        if name not in answer:
+            raise Wrong(f"`answer` has no entry for {name!r}.")
+    for name in answer:
+        if name not in expected:
+            raise Wrong(f"`answer` has an entry for {name!r}, which is not a key of `models`.")
+        if answer[name] != expected[name]:
+            raise Wrong(
+                f"`answer[{name!r}]` is {answer[name]!r}; it should be the fp32 file's bytes "
+                f"minus the int8 file's bytes."
+            )
+
+
+def grade_accuracy_per_mac(ns, real, manifest):
+    published = {name: m for name, m in real.items() if m["accuracy"] is not None}
+    expected = max(published, key=lambda name: published[name]["accuracy"] / published[name]["macs"])
+    answer = _answer(ns, str, "a model name (a string)")
+    if answer not in real:
+        raise Wrong(f"{answer!r} is not a key of `models`.")
+    if answer not in published:
+        raise Wrong(f"{answer!r} has no published accuracy, so it cannot be compared.")
+    if answer != expected:
+        raise Wrong(f"{answer!r} is not the best: another model has more accuracy per MAC.")
+
+
+FOLLOW_UPS = {
+    "lightweight_names": grade_lightweight_names,
+    "rule_function": grade_rule_function,
+    "int8_savings": grade_int8_savings,
+    "accuracy_per_mac": grade_accuracy_per_mac,
+}
+
+
+def grade(exercise_id, ns, real, manifest):
+    """(passed, message) for the learner's namespace `ns` after their code ran."""
+    if exercise_id == "lesson":
+        return grade_lesson(ns, real, manifest)
+    grader = FOLLOW_UPS.get(exercise_id)
+    if grader is None:
+        raise KeyError(f"unknown exercise {exercise_id!r}")
+    try:
+        grader(ns, real, manifest)
+    except Wrong as why:
+        return False, f"{WRONG} {why}"
+    return True, PASS
