@@ -54,6 +54,14 @@ def site_url():
 
 
 @pytest.fixture(scope="session")
+def site_url_plain():
+    """The same site without COOP/COEP, as a static host that sends no headers serves it."""
+    server = _serve(isolate=False)
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     # Debian's Chromium; Playwright's own browser download is never used
     return {

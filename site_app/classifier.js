@@ -1,0 +1,648 @@
+// The classifier page: builds the controls from the manifest and shows what the worker
+// computes. This module only touches the DOM; the runtime lives in worker.js, pixels and
+// files are read by imagefile.js, numbers are turned into classes by postprocess.js.
+//
+// Every URL is computed relative to this module (site/app/classifier.js), so the site works
+// under any sub-path (GitHub Pages) and from `mkdocs serve`.
+
+import { ensureIsolation } from './coi.js';
+import { checkFileSize, checkSize, decodeToBitmap, InputError, inspect, smallNote, toRgba } from './imagefile.js';
+import { ERROR_KIND, MSG } from './messages.js';
+import { softmax, topK } from './postprocess.js';
+import { WorkerClient } from './workerclient.js';
+
+// ---------------------------------------------------------------------------------------
+// DOM references
+// ---------------------------------------------------------------------------------------
+const $ = (id) => document.getElementById(id);
+const el = {
+  startup: $('lwm-startup'),
+  isolationNote: $('lwm-isolation-note'),
+  models: $('lwm-models'),
+  variants: $('lwm-variants'),
+  webgpu: $('lwm-webgpu'),
+  webgpuNote: $('lwm-webgpu-note'),
+  modelStatus: $('lwm-model-status'),
+  download: $('lwm-download'),
+  modelError: $('lwm-model-error'),
+  retry: $('lwm-retry'),
+  card: $('lwm-card').tBodies[0],
+  drop: $('lwm-drop'),
+  file: $('lwm-file'),
+  gallery: $('lwm-gallery'),
+  cameraStart: $('lwm-camera-start'),
+  cameraCapture: $('lwm-camera-capture'),
+  cameraStop: $('lwm-camera-stop'),
+  live: $('lwm-live'),
+  liveStatus: $('lwm-live-status'),
+  video: $('lwm-video'),
+  inputError: $('lwm-input-error'),
+  preview: $('lwm-preview'),
+  imageInfo: $('lwm-image-info'),
+  results: $('lwm-results'),
+  resultsSummary: $('lwm-results-summary'),
+  top5: $('lwm-top5'),
+  imageNotes: $('lwm-image-notes'),
+  timings: $('lwm-timings').tBodies[0],
+  compare: $('lwm-compare'),
+  compareStatus: $('lwm-compare-status'),
+  compareTable: $('lwm-compare-table'),
+  compareBody: $('lwm-compare-table').tBodies[0],
+  diagnostics: $('lwm-diagnostics').tBodies[0],
+};
+
+// ---------------------------------------------------------------------------------------
+// Where things are, and what we start with
+// ---------------------------------------------------------------------------------------
+const SITE = new URL('../', import.meta.url); // this module lives in <site>/app/
+const MANIFEST_URL = new URL('models/models.json', SITE);
+const WORKER_URL = new URL('worker.js', import.meta.url);
+const SERVICE_WORKER_URL = new URL('coi-sw.js', SITE);
+const VARIANT_ORDER = ['fp32', 'fp16', 'int8'];
+// int8 is the smallest download, and the export holds it to the int8 agreement targets
+const DEFAULT_VARIANT = 'int8';
+const PREVIEW_MAX = 320; // CSS pixels of the preview's longer side
+
+const state = {
+  manifest: null,
+  key: null,
+  variant: null,
+  backend: 'wasm',
+  client: null,
+  isolation: null,
+  loaded: null, // "key.variant" held by the worker
+  loadTimings: null, // how that model was loaded
+  hasImage: false,
+  source: null, // {blob, name} of the current file, to decode again after a backend change
+  generation: 0, // bumped by every reader action; older queued work is skipped
+  stream: null,
+  live: false,
+  webgpu: null, // 'yes' or the reason WebGPU cannot be used
+};
+
+// ---------------------------------------------------------------------------------------
+// Formatting
+// ---------------------------------------------------------------------------------------
+const fmtBytes = (n) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} MB` : `${(n / 1e3).toFixed(1)} kB`);
+const fmtCount = (n) => (n >= 1e9 ? `${(n / 1e9).toFixed(2)} G` : `${(n / 1e6).toFixed(2)} M`);
+const fmtMs = (ms) => `${ms.toFixed(1)} ms`;
+const fmtPct = (p) => `${(100 * p).toFixed(1)} %`;
+const yesNo = (b) => (b ? 'yes' : 'no');
+// the paper's name from the manifest (display_name); the registry key if an older export lacks it
+const displayName = (key) => state.manifest.models[key].display_name ?? key;
+const modelLabel = (key, variant) => `${displayName(key)} (${variant})`;
+
+function make(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (k === 'dataset') Object.assign(node.dataset, v);
+    else if (k in node) node[k] = v;
+    else node.setAttribute(k, v);
+  }
+  node.append(...children.filter((c) => c !== null && c !== undefined));
+  return node;
+}
+
+function link(citation) {
+  return make('a', { href: citation.url, rel: 'noopener' }, citation.text);
+}
+
+function tableRows(tbody, rows) {
+  tbody.replaceChildren(...rows.map(([name, value]) => make('tr', {}, make('th', { scope: 'row' }, name), make('td', {}, value))));
+}
+
+// Run reader actions one after another; `schedule` skips work a newer action replaced.
+let chain = Promise.resolve();
+function serial(fn) {
+  const run = chain.then(fn);
+  chain = run.catch(() => {});
+  return run;
+}
+function schedule() {
+  const generation = ++state.generation;
+  return serial(() => (generation === state.generation ? loadAndClassify(generation) : null));
+}
+
+// ---------------------------------------------------------------------------------------
+// Manifest -> controls
+// ---------------------------------------------------------------------------------------
+const pretrainedKeys = () => Object.keys(state.manifest.models).filter((k) => state.manifest.models[k].pretrained);
+const variantsOf = (key) => VARIANT_ORDER.filter((v) => v in state.manifest.models[key].variants);
+
+// "mobilenet_v2: no pretrained weights found; download from ... failed (...)" -> "no pretrained weights found"
+function shortReason(entry) {
+  const reason = entry.weights?.missing_reason || 'exported without pretrained weights';
+  return reason.replace(/^[\w.-]+:\s*/, '').split(/;|\s\(|\.\s/)[0];
+}
+
+function buildModelPicker() {
+  for (const [key, entry] of Object.entries(state.manifest.models)) {
+    const input = make('input', { type: 'radio', name: 'lwm-model', value: key, disabled: !entry.pretrained });
+    const text = entry.pretrained ? displayName(key) : `${displayName(key)} (untrained in this build: ${shortReason(entry)})`;
+    const label = make('label', { className: entry.pretrained ? '' : 'lwm-disabled' }, input, ` ${text}`);
+    if (!entry.pretrained) label.title = entry.weights?.missing_reason ?? '';
+    el.models.append(label);
+  }
+  el.models.addEventListener('change', (event) => {
+    selectModel(event.target.value, state.variant);
+    schedule();
+  });
+  el.variants.addEventListener('change', (event) => {
+    selectModel(state.key, event.target.value);
+    schedule();
+  });
+}
+
+function selectModel(key, variant) {
+  const variants = variantsOf(key);
+  state.key = key;
+  state.variant = variants.includes(variant) ? variant : variants.includes(DEFAULT_VARIANT) ? DEFAULT_VARIANT : variants[0];
+  for (const input of el.models.querySelectorAll('input')) input.checked = input.value === key;
+  const entry = state.manifest.models[key];
+  el.variants.replaceChildren(
+    make('legend', {}, 'Variant'),
+    ...variants.map((v) =>
+      make(
+        'label',
+        {},
+        make('input', { type: 'radio', name: 'lwm-variant', value: v, checked: v === state.variant }),
+        ` ${v} · ${fmtBytes(entry.variants[v].bytes)}`,
+      ),
+    ),
+  );
+  renderCard();
+  // keep the address shareable: ?model=<key>&variant=<v>
+  const url = new URL(location.href);
+  url.searchParams.set('model', key);
+  url.searchParams.set('variant', state.variant);
+  history.replaceState(null, '', url);
+}
+
+function initialChoice() {
+  const params = new URLSearchParams(location.search);
+  const wanted = params.get('model');
+  const models = state.manifest.models;
+  const fallback = pretrainedKeys()[0];
+  if (wanted && !(wanted in models)) return [fallback, params.get('variant'), `There is no model called “${wanted}” in this build; ${displayName(fallback)} is selected instead.`];
+  if (wanted && !models[wanted].pretrained) {
+    return [fallback, params.get('variant'), `${displayName(wanted)} is untrained in this build (${shortReason(models[wanted])}), so it cannot classify; ${displayName(fallback)} is selected instead.`];
+  }
+  return [wanted || fallback, params.get('variant'), null];
+}
+
+function renderCard() {
+  const entry = state.manifest.models[state.key];
+  const v = entry.variants[state.variant];
+  const published = entry.weights?.published;
+  const latency = (threads) => v.latency_ms?.[threads] ? `${v.latency_ms[threads].median_ms} ms` : '—';
+  const rows = [
+    ['Parameters', `${fmtCount(entry.params)} (${entry.params.toLocaleString('en')})`],
+    ['Multiply-accumulates per image', fmtCount(entry.macs)],
+    ['Depth (conv and linear layers on the longest path)', String(entry.depth)],
+    ['Input', `${entry.preprocess.input_size} × ${entry.preprocess.input_size} pixels, ${entry.preprocess.interpolation}, ${entry.preprocess.resize_mode.replaceAll('_', ' ')}`],
+    [`File (${state.variant})`, `${fmtBytes(v.bytes)}; ${fmtBytes(v.gzip_bytes)} gzipped`],
+    ['Peak activation memory', fmtBytes(v.activation_memory_bytes)],
+    [
+      `Top-1 agreement with PyTorch fp32 (${v.validation.images} validation images)`,
+      fmtPct(v.validation.top1_agreement),
+    ],
+    ['Export machine latency, onnxruntime CPU (1 / 2 threads, median)', `${latency('1')} / ${latency('2')}`],
+  ];
+  if (published?.top1 != null) {
+    rows.push(['Published ImageNet top-1', make('span', {}, `${published.top1} % (`, link(published.citation), ')')]);
+  }
+  if (entry.weights?.paper) rows.push(['Paper', link(entry.weights.paper)]);
+  if (entry.weights?.license) rows.push(['Weights licence', entry.weights.license]);
+  tableRows(el.card, rows);
+}
+
+function buildGallery() {
+  for (const sample of state.manifest.samples) {
+    const url = new URL(`models/${sample.file}`, SITE).href;
+    const button = make(
+      'button',
+      { type: 'button', className: 'lwm-sample', 'aria-label': `Classify the sample photo: ${sample.description}` },
+      make('img', { src: url, alt: '', loading: 'lazy', width: 96, height: 72 }),
+    );
+    const classifySample = async () => {
+      announceReading(sample.description);
+      const response = await fetch(url);
+      if (!response.ok) {
+        rejectInput(`The sample photo ${sample.file} could not be loaded (HTTP ${response.status}).`);
+        return;
+      }
+      await takeBlob(await response.blob(), sample.file.split('/').pop());
+    };
+    button.addEventListener('click', () => guarded(classifySample()));
+    el.gallery.append(
+      make(
+        'figure',
+        {},
+        button,
+        make('figcaption', {}, make('span', {}, sample.description), make('small', {}, `${sample.license}. ${sample.source}`)),
+      ),
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Model loading and classification
+// ---------------------------------------------------------------------------------------
+function showProgress(label, received, total) {
+  el.download.hidden = false;
+  el.download.max = total;
+  el.download.value = Math.min(received, total);
+  el.modelStatus.textContent = `Downloading ${label}: ${fmtBytes(received)} of ${fmtBytes(total)}`;
+}
+
+function clearModelError() {
+  el.modelError.textContent = '';
+  el.retry.hidden = true;
+}
+
+function showModelError(err) {
+  el.modelStatus.textContent = 'No model loaded.';
+  el.modelError.textContent = err.message;
+  // a download or checksum failure may be passing; a broken runtime is worth a retry too
+  el.retry.hidden = false;
+}
+
+async function ensureModel(key, variant) {
+  const id = `${key}.${variant}`;
+  if (state.loaded === id) return;
+  state.loaded = null;
+  const v = state.manifest.models[key].variants[variant];
+  const label = modelLabel(key, variant);
+  el.modelStatus.textContent = `Loading ${label}…`;
+  try {
+    const reply = await state.client.request(
+      MSG.LOAD_MODEL,
+      { url: new URL(`models/${v.file}`, SITE).href, sha256: v.sha256, bytes: v.bytes, label },
+      { onProgress: ({ received, total }) => showProgress(label, received, total) },
+    );
+    state.loaded = id;
+    state.loadTimings = { ...reply.timings, fromCache: reply.fromCache, bytes: v.bytes };
+    renderDiagnostics(reply.diagnostics);
+  } finally {
+    el.download.hidden = true;
+  }
+}
+
+async function classifyLoaded(key) {
+  const entry = state.manifest.models[key];
+  const reply = await state.client.request(MSG.CLASSIFY, {
+    preprocess: entry.preprocess,
+    inputName: entry.input.name,
+    outputName: entry.output.name,
+  });
+  return { probs: softmax(reply.logits), timings: reply.timings };
+}
+
+async function loadAndClassify(generation) {
+  const { key, variant } = state;
+  clearModelError();
+  try {
+    await ensureModel(key, variant);
+  } catch (err) {
+    showModelError(err);
+    return;
+  }
+  el.modelStatus.textContent = `${modelLabel(key, variant)} is loaded and ready.`;
+  if (!state.hasImage) return;
+  // announce the wait, except frame after frame in live mode
+  if (!state.live) el.resultsSummary.textContent = `Classifying with ${modelLabel(key, variant)}…`;
+  let result;
+  try {
+    result = await classifyLoaded(key);
+  } catch (err) {
+    if (err.kind === ERROR_KIND.NO_IMAGE) return;
+    showModelError(err);
+    return;
+  }
+  if (generation !== state.generation) return; // a new image or model is on its way
+  renderResults(key, variant, result);
+}
+
+function renderResults(key, variant, { probs, timings }) {
+  const classes = state.manifest.classes;
+  const top = topK(probs, 5);
+  el.resultsSummary.textContent = `${modelLabel(key, variant)} says: ${classes[top[0].index]} (${fmtPct(top[0].prob)}).`;
+  el.top5.replaceChildren(
+    ...top.map(({ index, prob }) =>
+      make(
+        'li',
+        { dataset: { index: String(index), prob: String(prob) } },
+        make('span', { className: 'lwm-class' }, classes[index]),
+        make('span', { className: 'lwm-bar', 'aria-hidden': 'true' }, make('span', { style: `width: ${(100 * prob).toFixed(2)}%` })),
+        make('span', { className: 'lwm-pct' }, fmtPct(prob)),
+      ),
+    ),
+  );
+  const load = state.loadTimings;
+  tableRows(el.timings, [
+    ['Download', load.fromCache ? `${fmtMs(load.downloadMs)} (from the browser's cache)` : `${fmtMs(load.downloadMs)} (${fmtBytes(load.bytes)})`],
+    ['SHA-256 check', fmtMs(load.verifyMs)],
+    ['Session creation', fmtMs(load.sessionMs)],
+    ['Preprocessing', fmtMs(timings.preprocessMs)],
+    ['Inference', fmtMs(timings.inferenceMs)],
+  ]);
+}
+
+function clearResults(message) {
+  el.resultsSummary.textContent = message;
+  el.top5.replaceChildren();
+  el.timings.replaceChildren();
+}
+
+async function compareAll() {
+  el.compare.disabled = true;
+  el.compareTable.hidden = false;
+  el.compareBody.replaceChildren();
+  const jobs = pretrainedKeys().flatMap((key) => variantsOf(key).map((variant) => [key, variant]));
+  await serial(async () => {
+    clearModelError();
+    for (const [i, [key, variant]] of jobs.entries()) {
+      el.compareStatus.textContent = `Running ${modelLabel(key, variant)}: ${i + 1} of ${jobs.length}…`;
+      const bytes = fmtBytes(state.manifest.models[key].variants[variant].bytes);
+      let cells;
+      let data = {};
+      try {
+        await ensureModel(key, variant);
+        const { probs, timings } = await classifyLoaded(key);
+        const [best] = topK(probs, 1);
+        data = { index: String(best.index), prob: String(best.prob) };
+        cells = [state.manifest.classes[best.index], fmtPct(best.prob), timings.inferenceMs.toFixed(1)];
+      } catch (err) {
+        cells = [make('span', { className: 'lwm-error' }, err.message), '—', '—'];
+      }
+      el.compareBody.append(
+        make('tr', { dataset: { model: key, variant, ...data } }, ...[displayName(key), variant, ...cells, bytes].map((c) => make('td', {}, c))),
+      );
+    }
+    el.compareStatus.textContent = `Compared ${jobs.length} model files on this image.`;
+  });
+  el.compare.disabled = !state.hasImage;
+  schedule(); // put the chosen model back in the worker
+}
+
+// ---------------------------------------------------------------------------------------
+// Images: files, drops, pastes, samples, camera
+// ---------------------------------------------------------------------------------------
+function rejectInput(message) {
+  el.inputError.textContent = message;
+  state.hasImage = false;
+  state.source = null;
+  el.compare.disabled = true;
+  el.imageNotes.replaceChildren();
+  el.imageInfo.textContent = 'No image.';
+  el.preview.setAttribute('aria-label', 'No image');
+  el.preview.getContext('2d').clearRect(0, 0, el.preview.width, el.preview.height);
+  clearResults('The last file was not classified; see the message above.');
+}
+
+// Whatever goes wrong while taking an image in is said where the reader looks.
+function guarded(promise) {
+  promise.catch((err) => {
+    el.inputError.textContent = `This image could not be classified: ${err.message || err}`;
+  });
+}
+
+// Said at once, before any await, so the previous answer never stands for the new image.
+function announceReading(name) {
+  state.generation++; // answers still in flight are for the previous image
+  el.resultsSummary.textContent = `Reading ${name}…`;
+}
+
+async function takeBlob(blob, name) {
+  announceReading(name);
+  el.inputError.textContent = '';
+  let info;
+  let bitmap;
+  try {
+    checkFileSize(blob.size, name); // before reading a possibly huge file into memory
+    info = inspect(new Uint8Array(await blob.arrayBuffer()), name);
+    bitmap = await decodeToBitmap(blob);
+    checkSize(bitmap.width, bitmap.height);
+  } catch (err) {
+    bitmap?.close();
+    if (!(err instanceof InputError)) throw err;
+    rejectInput(err.message);
+    return;
+  }
+  const notes = [...info.notes, smallNote(bitmap.width, bitmap.height)].filter(Boolean);
+  state.source = { blob, name };
+  await useImage(bitmap, bitmap.width, bitmap.height, { label: name, format: info.format, notes });
+  bitmap.close();
+}
+
+async function useImage(source, width, height, { label, format, notes }) {
+  // the preview, scaled to fit
+  const scale = Math.min(1, PREVIEW_MAX / Math.max(width, height));
+  el.preview.width = Math.max(1, Math.round(width * scale));
+  el.preview.height = Math.max(1, Math.round(height * scale));
+  el.preview.getContext('2d').drawImage(source, 0, 0, el.preview.width, el.preview.height);
+  el.preview.setAttribute('aria-label', `The image being classified: ${label}`);
+  el.imageInfo.textContent = `${label}: ${format}, ${width} × ${height} pixels`;
+  el.imageNotes.replaceChildren(...notes.map((n) => make('li', {}, n)));
+
+  const rgba = toRgba(source, width, height);
+  await serial(() => state.client.request(MSG.SET_IMAGE, rgba, { transfer: [rgba.pixels.buffer] }));
+  state.hasImage = true;
+  el.compare.disabled = false;
+  await schedule();
+}
+
+function firstImageFile(files) {
+  return [...(files ?? [])][0] ?? null;
+}
+
+const cameraMessages = {
+  NotAllowedError: 'Camera access was denied. Allow it in the browser’s site settings, or choose a file instead.',
+  SecurityError: 'Camera access was denied. Allow it in the browser’s site settings, or choose a file instead.',
+  NotFoundError: 'No camera was found on this device. Choose a file instead.',
+  OverconstrainedError: 'No suitable camera was found on this device. Choose a file instead.',
+  NotReadableError: 'The camera is in use by another application, or could not be started.',
+};
+
+function setCameraButtons(running) {
+  el.cameraStart.disabled = running;
+  el.cameraCapture.disabled = !running;
+  el.cameraStop.disabled = !running;
+  el.live.disabled = !running;
+  el.video.hidden = !running;
+}
+
+async function startCamera() {
+  el.inputError.textContent = '';
+  if (!navigator.mediaDevices?.getUserMedia) {
+    el.inputError.textContent = 'This browser offers no camera access on this page (it needs https:// or localhost). Choose a file instead.';
+    return;
+  }
+  try {
+    state.stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' }, audio: false });
+  } catch (err) {
+    el.inputError.textContent = cameraMessages[err.name] ?? `The camera could not be started (${err.name}: ${err.message}).`;
+    return;
+  }
+  el.video.srcObject = state.stream;
+  setCameraButtons(true);
+  await el.video.play();
+}
+
+function stopCamera() {
+  state.live = false;
+  el.live.checked = false;
+  el.results.setAttribute('aria-live', 'polite');
+  for (const track of state.stream?.getTracks() ?? []) track.stop();
+  state.stream = null;
+  el.video.srcObject = null;
+  setCameraButtons(false);
+}
+
+async function captureFrame() {
+  const { videoWidth: w, videoHeight: h } = el.video;
+  if (!w || !h) return;
+  state.source = null;
+  el.inputError.textContent = '';
+  if (!state.live) announceReading('the camera frame');
+  await useImage(el.video, w, h, { label: 'Camera frame', format: 'camera', notes: [] });
+}
+
+async function liveLoop() {
+  let frames = 0;
+  const started = performance.now();
+  while (state.live && state.stream) {
+    await captureFrame();
+    frames++;
+    const perFrame = (performance.now() - started) / frames;
+    el.liveStatus.textContent = `Live: ${frames} frames classified, ${fmtMs(perFrame)} per frame.`;
+    await new Promise((resolve) => requestAnimationFrame(resolve));
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Runtime: worker, isolation, diagnostics, WebGPU opt-in
+// ---------------------------------------------------------------------------------------
+function renderDiagnostics(d) {
+  const iso = state.isolation;
+  tableRows(el.diagnostics, [
+    ['Cross-origin isolated', iso.isolated ? `yes (${iso.via})` : 'no'],
+    ['Threads in use', d.threads == null ? '—' : String(d.threads)],
+    ['WebAssembly SIMD', yesNo(d.simd)],
+    ['Runtime', `${d.runtime ?? '—'}${d.runtimeVersion ? ` (onnxruntime-web ${d.runtimeVersion})` : ''}`],
+    ['WebAssembly file', d.wasmFiles?.length ? d.wasmFiles.join(', ') : 'not loaded yet (it loads with the first model)'],
+    ['Execution provider', d.backend ?? '—'],
+    ['WebGPU available', state.webgpu ?? (d.webgpuAvailable ? 'checking…' : 'no')],
+    ['Sessions open', String(d.sessionsOpen ?? 0)],
+    ['Model in the worker', d.model ?? 'none'],
+  ]);
+}
+
+async function startWorker(backend) {
+  state.client?.terminate();
+  state.client = new WorkerClient(WORKER_URL);
+  state.loaded = null;
+  const reply = await state.client.request(MSG.INIT, { backend });
+  state.backend = backend;
+  renderDiagnostics(reply.diagnostics);
+}
+
+// 'yes', or why not: the API can exist without a usable GPU (headless, blocklisted drivers)
+async function webgpuSupport() {
+  if (!('gpu' in navigator)) return 'not available in this browser';
+  const adapter = await navigator.gpu.requestAdapter().catch(() => null);
+  return adapter ? 'yes' : 'the browser has the API but no usable GPU adapter';
+}
+
+async function switchBackend() {
+  const backend = el.webgpu.checked ? 'webgpu' : 'wasm';
+  el.webgpuNote.textContent = '';
+  await serial(async () => {
+    try {
+      await startWorker(backend);
+    } catch (err) {
+      el.webgpu.checked = false;
+      el.webgpuNote.textContent = `${err.message} Back on WebAssembly.`;
+      await startWorker('wasm');
+    }
+  });
+  state.hasImage = false; // the old worker held the pixels
+  if (state.source) await takeBlob(state.source.blob, state.source.name);
+  else schedule();
+}
+
+// ---------------------------------------------------------------------------------------
+// Start
+// ---------------------------------------------------------------------------------------
+function wireInputs() {
+  el.file.addEventListener('change', () => {
+    const file = firstImageFile(el.file.files);
+    if (file) guarded(takeBlob(file, file.name));
+    el.file.value = ''; // choosing the same file again must fire `change` again
+  });
+  el.drop.addEventListener('dragover', (event) => {
+    event.preventDefault();
+    el.drop.classList.add('lwm-dragging');
+  });
+  el.drop.addEventListener('dragleave', () => el.drop.classList.remove('lwm-dragging'));
+  el.drop.addEventListener('drop', (event) => {
+    event.preventDefault();
+    el.drop.classList.remove('lwm-dragging');
+    const file = firstImageFile(event.dataTransfer?.files);
+    if (file) guarded(takeBlob(file, file.name));
+    else el.inputError.textContent = 'What was dropped is not a file. Drop an image file from your computer.';
+  });
+  document.addEventListener('paste', (event) => {
+    const file = firstImageFile(event.clipboardData?.files);
+    if (!file) return; // pasted text goes where it was meant to go (the search box)
+    event.preventDefault();
+    guarded(takeBlob(file, file.name || 'pasted image'));
+  });
+  el.cameraStart.addEventListener('click', () => guarded(startCamera()));
+  el.cameraStop.addEventListener('click', stopCamera);
+  el.cameraCapture.addEventListener('click', () => guarded(captureFrame()));
+  el.live.addEventListener('change', () => {
+    state.live = el.live.checked;
+    // a screen reader would read every frame's answer: quiet the results while live
+    el.results.setAttribute('aria-live', state.live ? 'off' : 'polite');
+    if (state.live) guarded(liveLoop());
+  });
+  el.compare.addEventListener('click', compareAll);
+  el.retry.addEventListener('click', () => schedule());
+  el.webgpu.addEventListener('change', switchBackend);
+}
+
+async function main() {
+  state.isolation = await ensureIsolation(SERVICE_WORKER_URL.href, SITE.href);
+  if (!state.isolation.isolated) {
+    el.isolationNote.textContent = state.isolation.note;
+    el.isolationNote.hidden = false;
+  }
+  try {
+    const response = await fetch(MANIFEST_URL);
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    state.manifest = await response.json();
+  } catch (err) {
+    el.startup.textContent = `The list of models (${MANIFEST_URL.pathname}) could not be loaded: ${err.message}.`;
+    el.startup.classList.add('lwm-error');
+    return;
+  }
+  buildModelPicker();
+  buildGallery();
+  const [key, variant, note] = initialChoice();
+  selectModel(key, variant);
+  wireInputs();
+  state.webgpu = await webgpuSupport();
+  el.webgpu.disabled = state.webgpu !== 'yes';
+  if (state.webgpu !== 'yes') el.webgpuNote.textContent = `WebGPU: ${state.webgpu}.`;
+  try {
+    await serial(() => startWorker('wasm'));
+  } catch (err) {
+    el.startup.textContent = err.message;
+    el.startup.classList.add('lwm-error');
+    return;
+  }
+  el.startup.textContent = `${note ? `${note} ` : ''}Ready: choose an image.`;
+}
+
+main();

@@ -1,0 +1,26 @@
+// Messages between the page (classifier.js) and the worker (worker.js), defined once.
+//
+// Every request from the page carries an `id`; the worker answers it with exactly one
+// DONE or FAILED carrying the same id, and may send PROGRESS for it in between.
+
+export const MSG = Object.freeze({
+  // page -> worker
+  INIT: 'init', // {backend: 'wasm' | 'webgpu'} -> DONE {diagnostics}
+  LOAD_MODEL: 'load-model', // {url, sha256, bytes, label} -> PROGRESS*, DONE {timings, fromCache}
+  SET_IMAGE: 'set-image', // {pixels, width, height, channels} -> DONE
+  CLASSIFY: 'classify', // {preprocess, inputName, outputName} -> DONE {logits, timings}
+  // worker -> page
+  PROGRESS: 'progress', // {received, total}
+  DONE: 'done',
+  FAILED: 'failed', // {error: {kind, message}}
+});
+
+// Why a request failed; the page chooses what to offer (a Retry button for downloads).
+export const ERROR_KIND = Object.freeze({
+  HTTP: 'http', // the model file could not be downloaded
+  CHECKSUM: 'checksum', // downloaded bytes differ from the manifest's sha256
+  SESSION: 'session', // onnxruntime could not create a session from the file
+  RUNTIME: 'runtime', // the runtime failed to load or to run
+  NO_MODEL: 'no-model', // CLASSIFY before any LOAD_MODEL succeeded
+  NO_IMAGE: 'no-image', // CLASSIFY before SET_IMAGE
+});

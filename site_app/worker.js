@@ -1,0 +1,146 @@
+// The module worker that owns onnxruntime-web: the page never touches the runtime.
+//
+// It loads the runtime from the site's own copy (never a CDN), fetches and verifies model
+// files (modelstore.js), keeps one inference session at a time, and preprocesses pixels
+// (preprocess.js) off the page's thread. Requests are handled one after another, in the
+// order they arrive, so a model switch can never race an inference.
+
+import { ERROR_KIND, MSG } from './messages.js';
+import { getModel, ModelError } from './modelstore.js';
+import { preprocess } from './preprocess.js';
+
+const VENDOR = new URL('../vendor/onnxruntime-web/', import.meta.url);
+
+// The plain WASM runtime is the default; the WebGPU-capable one is much larger and is
+// imported only when the reader opts in.
+const RUNTIMES = {
+  wasm: { module: 'ort.wasm.min.mjs', providers: ['wasm'] },
+  webgpu: { module: 'ort.webgpu.min.mjs', providers: ['webgpu', 'wasm'] },
+};
+
+// wasm-feature-detect's SIMD probe: a tiny module that only validates if SIMD is supported
+const SIMD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11,
+]);
+
+let ort = null;
+let runtime = null;
+let backend = null;
+let session = null;
+let sessionLabel = null;
+let sessionsOpen = 0;
+let image = null;
+
+const post = (message, transfer = []) => self.postMessage(message, transfer);
+
+function diagnostics() {
+  const wasmFiles = performance
+    .getEntriesByType('resource')
+    .map((e) => e.name)
+    .filter((name) => name.endsWith('.wasm'))
+    .map((name) => new URL(name).pathname.split('/').pop());
+  return {
+    crossOriginIsolated: self.crossOriginIsolated === true,
+    threads: ort ? ort.env.wasm.numThreads : null,
+    simd: WebAssembly.validate(SIMD_PROBE),
+    runtime: runtime ? runtime.module : null,
+    runtimeVersion: ort?.env?.versions?.web ?? null,
+    wasmFiles: [...new Set(wasmFiles)],
+    webgpuAvailable: 'gpu' in navigator,
+    backend,
+    sessionsOpen,
+    model: sessionLabel,
+  };
+}
+
+async function init({ backend: name }) {
+  if (ort) throw new Error('the worker is already initialised; start a new worker to change backend');
+  runtime = RUNTIMES[name];
+  if (!runtime) throw new Error(`unknown backend ${name}`);
+  try {
+    ort = await import(new URL(runtime.module, VENDOR).href);
+  } catch (err) {
+    throw new ModelError(ERROR_KIND.RUNTIME, `The onnxruntime-web runtime (${runtime.module}) failed to load: ${err.message}`);
+  }
+  backend = name;
+  ort.env.wasm.wasmPaths = VENDOR.href; // the .mjs/.wasm pair comes from the site itself
+  // two threads need SharedArrayBuffer, which only a cross-origin isolated page has
+  ort.env.wasm.numThreads = self.crossOriginIsolated ? 2 : 1;
+  ort.env.logLevel = 'error';
+  return { diagnostics: diagnostics() };
+}
+
+async function releaseSession() {
+  if (!session) return;
+  const old = session;
+  session = null;
+  sessionLabel = null;
+  await old.release();
+  sessionsOpen--;
+}
+
+async function loadModel(msg, id) {
+  // the previous session goes first: a failed load must not leave the old model answering
+  await releaseSession();
+  const got = await getModel(msg, (received, total) => post({ type: MSG.PROGRESS, id, received, total }));
+  const t0 = performance.now();
+  try {
+    session = await ort.InferenceSession.create(got.bytes, {
+      executionProviders: runtime.providers,
+      graphOptimizationLevel: 'all',
+    });
+  } catch (err) {
+    throw new ModelError(ERROR_KIND.SESSION, `onnxruntime could not open ${msg.label}: ${err.message || err}`);
+  }
+  sessionsOpen++;
+  sessionLabel = msg.label;
+  return {
+    fromCache: got.fromCache,
+    timings: { downloadMs: got.downloadMs, verifyMs: got.verifyMs, sessionMs: performance.now() - t0 },
+    diagnostics: diagnostics(),
+  };
+}
+
+async function classify({ preprocess: p, inputName, outputName }) {
+  if (!session) throw new ModelError(ERROR_KIND.NO_MODEL, 'No model is loaded.');
+  if (!image) throw new ModelError(ERROR_KIND.NO_IMAGE, 'No image has been given.');
+  const t0 = performance.now();
+  const { data, dims } = preprocess(image.pixels, image.width, image.height, image.channels, p);
+  const t1 = performance.now();
+  const input = new ort.Tensor('float32', data, dims);
+  const outputs = await session.run({ [inputName]: input });
+  const t2 = performance.now();
+  const logits = Float32Array.from(outputs[outputName].data);
+  for (const t of Object.values(outputs)) t.dispose();
+  input.dispose();
+  return { logits, timings: { preprocessMs: t1 - t0, inferenceMs: t2 - t1 }, transfer: [logits.buffer] };
+}
+
+async function handle(msg) {
+  switch (msg.type) {
+    case MSG.INIT:
+      return init(msg);
+    case MSG.LOAD_MODEL:
+      return loadModel(msg, msg.id);
+    case MSG.SET_IMAGE:
+      image = { pixels: msg.pixels, width: msg.width, height: msg.height, channels: msg.channels };
+      return {};
+    case MSG.CLASSIFY:
+      return classify(msg);
+    default:
+      throw new Error(`unknown message type ${msg.type}`);
+  }
+}
+
+let queue = Promise.resolve();
+self.onmessage = ({ data: msg }) => {
+  queue = queue.then(async () => {
+    try {
+      const { transfer = [], ...result } = (await handle(msg)) ?? {};
+      post({ type: MSG.DONE, id: msg.id, ...result }, transfer);
+    } catch (err) {
+      const kind = err instanceof ModelError ? err.kind : ERROR_KIND.RUNTIME;
+      post({ type: MSG.FAILED, id: msg.id, error: { kind, message: err.message || String(err) } });
+    }
+  });
+};

@@ -1,0 +1,55 @@
+// Request/response over postMessage: one promise per request, matched by id. No DOM.
+
+import { MSG } from './messages.js';
+
+export class WorkerError extends Error {
+  constructor({ kind, message }) {
+    super(message);
+    this.kind = kind;
+  }
+}
+
+export class WorkerClient {
+  constructor(url) {
+    this.worker = new Worker(url, { type: 'module' });
+    this.pending = new Map();
+    this.nextId = 1;
+    this.worker.onmessage = ({ data }) => {
+      const entry = this.pending.get(data.id);
+      if (!entry) return;
+      if (data.type === MSG.PROGRESS) {
+        entry.onProgress?.(data);
+        return;
+      }
+      this.pending.delete(data.id);
+      if (data.type === MSG.DONE) entry.resolve(data);
+      else entry.reject(new WorkerError(data.error));
+    };
+    // a worker that fails to start (its script 404s, a syntax error) fails every request
+    this.worker.onerror = (event) => {
+      event.preventDefault();
+      this.dead = `The classifier's worker stopped (${event.message || 'its script could not be loaded'}); reload the page.`;
+      this.failAll(this.dead);
+    };
+    this.dead = null;
+  }
+
+  request(type, payload = {}, { transfer = [], onProgress } = {}) {
+    if (this.dead) return Promise.reject(new WorkerError({ kind: 'runtime', message: this.dead }));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, onProgress });
+      this.worker.postMessage({ type, id, ...payload }, transfer);
+    });
+  }
+
+  failAll(message) {
+    for (const { reject } of this.pending.values()) reject(new WorkerError({ kind: 'runtime', message }));
+    this.pending.clear();
+  }
+
+  terminate() {
+    this.worker.terminate();
+    this.failAll('The worker was replaced.');
+  }
+}

@@ -1,0 +1,300 @@
+"""The in-browser classifier (docs/classifier.md + site_app/), used as a reader uses it.
+
+Every test opens the page, acts through labelled controls (the file input "Choose an image",
+the model and variant radios, the sample buttons) and reads what the page shows: the
+results list, the alerts, the diagnostics table. Numbers come from the manifest.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.e2e
+
+CAT_CLASSES = range(281, 286)  # tabby, tiger cat, Persian, Siamese, Egyptian cat
+ESPRESSO = 967
+
+# Browser (onnxruntime-web, WebAssembly) against the export (onnxruntime, native CPU), on the
+# manifest's reference photos; absolute difference of each reference top-5 probability.
+# Measured on the export machine: fp32 1.8e-6, fp16 1.4e-6, int8 4e-15 (integer kernels
+# give identical sums). Float tolerances leave a 50x margin for other CPUs' float kernels.
+# int8 is looser: a CPU without VNNI runs onnxruntime's u8s8 kernels, whose 16-bit
+# intermediate sums can saturate where WebAssembly's do not, moving a few logits by a
+# quantisation step; the top-1 class must still be the same.
+TOLERANCE = {"fp32": 1e-4, "fp16": 1e-4, "int8": 2e-2}
+
+
+# ---------------------------------------------------------------------------------------
+# A reader's moves
+# ---------------------------------------------------------------------------------------
+def open_classifier(page, base_url, query=""):
+    page.goto(base_url + "classifier/" + query)
+    expect(page.get_by_role("status", name="Classifier status")).to_contain_text("Ready", timeout=30_000)
+
+
+def shown(manifest, key):
+    """A model's name as the page shows it: the paper's name from the manifest."""
+    return manifest["models"][key].get("display_name", key)
+
+
+def choose_model(page, name, variant=None):
+    page.get_by_role("radio", name=name, exact=True).check()
+    if variant:
+        page.get_by_role("radio", name=re.compile(rf"^{variant}\b")).check()
+
+
+def results(page):
+    return page.get_by_role("status", name="Results")
+
+
+def wait_for_answer(page, name=None, variant=None, timeout=60_000):
+    """Until the results read "<name> (<variant>) says: …" (any model or variant if not given)."""
+    pattern = re.compile(rf"{re.escape(name) if name else '.+'} \({variant or '[a-z0-9]+'}\) says:")
+    expect(results(page)).to_contain_text(pattern, timeout=timeout)
+
+
+def top5(page):
+    items = results(page).get_by_role("listitem")
+    return [(int(li.get_attribute("data-index")), float(li.get_attribute("data-prob"))) for li in items.all()]
+
+
+def choose_file(page, path):
+    page.get_by_label("Choose an image").set_input_files(path)
+
+
+def classify_sample(page, sample):
+    page.get_by_role("button", name=f"Classify the sample photo: {sample['description']}").click()
+
+
+def diagnostic(page, name):
+    table = page.get_by_role("table", name="Diagnostics")
+    if not table.is_visible():  # the panel is folded until the reader opens it
+        page.get_by_text("Diagnostics", exact=True).click()
+    row = table.get_by_role("row", name=re.compile(rf"^{re.escape(name)}"))
+    return row.get_by_role("cell").inner_text()
+
+
+def pretrained(manifest):
+    return [k for k, m in manifest["models"].items() if m["pretrained"]]
+
+
+# ---------------------------------------------------------------------------------------
+# The headline: a reader's photo, the right answer, nothing leaves 127.0.0.1
+# ---------------------------------------------------------------------------------------
+def test_chelsea_is_a_cat_and_coffee_is_espresso(page, watch, site_url, models_dir, manifest):
+    assert "efficientnet_lite0" in pretrained(manifest)
+    open_classifier(page, site_url)
+    choose_model(page, shown(manifest, "efficientnet_lite0"))
+
+    choose_file(page, models_dir / "samples" / "chelsea.png")
+    wait_for_answer(page, shown(manifest, "efficientnet_lite0"))
+    assert top5(page)[0][0] in CAT_CLASSES
+    expect(results(page)).to_contain_text(manifest["classes"][top5(page)[0][0]])
+
+    choose_file(page, models_dir / "samples" / "coffee.png")
+    expect(results(page)).to_contain_text("espresso", timeout=60_000)
+    assert top5(page)[0][0] == ESPRESSO
+
+    # every stage is timed and shown
+    timings = page.get_by_role("table", name="Timings")
+    for stage in ("Download", "SHA-256 check", "Session creation", "Preprocessing", "Inference"):
+        expect(timings.get_by_role("row", name=re.compile(rf"^{stage}"))).to_contain_text("ms")
+
+    assert diagnostic(page, "Cross-origin isolated").startswith("yes")
+    assert diagnostic(page, "Threads in use") == "2"
+    assert diagnostic(page, "WebAssembly file") == "ort-wasm-simd-threaded.wasm"
+    assert watch.foreign_requests() == []
+    assert watch.errors == []
+    # the larger WebGPU runtime was not downloaded by default
+    assert not any("webgpu" in u or "asyncify" in u for u in watch.requests)
+
+
+@pytest.fixture(scope="module")
+def site_url_subpath(site_url, tmp_path_factory):
+    """The built site under /lightweight-models/, as GitHub Pages serves a project site."""
+    import threading
+
+    import conftest
+    from serve import make_server  # site_app/serve.py, on the path once site_url is served
+
+    root = tmp_path_factory.mktemp("host")
+    (root / "index.html").write_text("another site's home page")
+    (root / "lightweight-models").symlink_to(conftest.SITE_DIR.resolve(), target_is_directory=True)
+    server = make_server(root, 0, isolate=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/lightweight-models/"
+    server.shutdown()
+
+
+def test_works_under_a_sub_path(page, site_url_subpath, models_dir):
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
+    open_classifier(page, site_url_subpath)
+    choose_file(page, models_dir / "samples" / "chelsea.png")
+    wait_for_answer(page)
+    assert top5(page)[0][0] in CAT_CLASSES
+    # every asset, the worker, the runtime and the model came from under the sub-path
+    outside = [u for u in requests if not u.startswith((site_url_subpath, "blob:", "data:"))]
+    assert outside == []
+
+
+def test_one_thread_with_a_note_when_the_page_cannot_be_isolated(browser, site_url_plain, models_dir):
+    """A static host without headers, in a browser where service workers are unavailable."""
+    context = browser.new_context(service_workers="block")
+    page = context.new_page()
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
+    open_classifier(page, site_url_plain)
+    expect(page.get_by_text(re.compile("so WebAssembly runs on one thread"))).to_be_visible()
+    choose_file(page, models_dir / "samples" / "chelsea.png")
+    wait_for_answer(page)
+    assert top5(page)[0][0] in CAT_CLASSES
+    assert diagnostic(page, "Cross-origin isolated") == "no"
+    assert diagnostic(page, "Threads in use") == "1"
+    assert all(u.startswith(("http://127.0.0.1:", "blob:", "data:")) for u in requests)
+    context.close()
+
+
+def test_service_worker_isolates_a_static_host_with_one_reload(page, site_url_plain, models_dir):
+    navigations = []  # full page loads (replaceState on the address is not one)
+    page.on("load", lambda p: navigations.append(p.url))
+    open_classifier(page, site_url_plain)
+    assert diagnostic(page, "Cross-origin isolated") == "yes (service worker)"
+    assert len(navigations) == 2  # the first load, then exactly one reload
+    choose_file(page, models_dir / "samples" / "coffee.png")
+    wait_for_answer(page)
+    assert top5(page)[0][0] == ESPRESSO
+    assert diagnostic(page, "Threads in use") == "2"
+    # a later visit is isolated at once, with no further reload
+    page.reload()
+    expect(page.get_by_role("status", name="Classifier status")).to_contain_text("Ready", timeout=30_000)
+    assert len(navigations) == 3
+    assert diagnostic(page, "Cross-origin isolated") == "yes (service worker)"
+
+
+# ---------------------------------------------------------------------------------------
+# Parity with the export, for every pretrained model and variant
+# ---------------------------------------------------------------------------------------
+def test_browser_probabilities_match_the_export(page, site_url, manifest):
+    open_classifier(page, site_url)
+    checked = 0
+    for key in pretrained(manifest):
+        for variant, v in manifest["models"][key]["variants"].items():
+            choose_model(page, shown(manifest, key), variant)
+            for sample in manifest["samples"]:
+                classify_sample(page, sample)
+                wait_for_answer(page, shown(manifest, key), variant)
+                got = dict(top5(page))
+                ref = v["reference_top5"][sample["id"]]
+                where = f"{key} {variant} {sample['id']}"
+                assert top5(page)[0][0] == ref[0]["index"], where
+                for r in ref:
+                    assert abs(got.get(r["index"], 0.0) - r["prob"]) <= TOLERANCE[variant], (where, r)
+                checked += 1
+    assert checked == sum(len(manifest["models"][k]["variants"]) for k in pretrained(manifest)) * len(manifest["samples"])
+
+
+def test_compare_all_models_on_one_image(page, site_url, manifest):
+    open_classifier(page, site_url)
+    chelsea = next(s for s in manifest["samples"] if s["id"] == "chelsea")
+    classify_sample(page, chelsea)
+    wait_for_answer(page)
+    page.get_by_role("button", name="Compare all models on this image").click()
+    expect(page.get_by_role("status", name="Comparison status")).to_contain_text("Compared", timeout=120_000)
+    table = page.get_by_role("table", name="All models on this image")
+    rows = table.locator("tbody tr")
+    expected = [(k, v) for k in pretrained(manifest) for v in manifest["models"][k]["variants"]]
+    assert rows.count() == len(expected)
+    for i, (key, variant) in enumerate(expected):
+        row = rows.nth(i)
+        ref = manifest["models"][key]["variants"][variant]["reference_top5"]["chelsea"][0]
+        assert row.get_attribute("data-model") == key and row.get_attribute("data-variant") == variant
+        assert int(row.get_attribute("data-index")) == ref["index"]
+        assert abs(float(row.get_attribute("data-prob")) - ref["prob"]) <= TOLERANCE[variant]
+        expect(row).to_contain_text(manifest["classes"][ref["index"]])
+    # the reader's own choice is back in the worker afterwards
+    expect(page.get_by_role("status", name="Model status")).to_contain_text(
+        f"{shown(manifest, pretrained(manifest)[0])} (", timeout=60_000
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# The model picker
+# ---------------------------------------------------------------------------------------
+def test_only_pretrained_models_can_be_chosen(page, site_url, manifest):
+    open_classifier(page, site_url)
+    for key, m in manifest["models"].items():
+        radio = page.get_by_role("radio", name=re.compile(rf"^{re.escape(shown(manifest, key))}( \(|$)"))
+        if m["pretrained"]:
+            expect(radio).to_be_enabled()
+        else:
+            expect(radio).to_be_disabled()
+            expect(radio).to_have_accessible_name(re.compile(r" \(untrained in this build: .+\)$"))
+    key = pretrained(manifest)[0]
+    for variant, v in manifest["models"][key]["variants"].items():
+        # each variant shows its file size, in MB from the manifest's bytes
+        expect(page.get_by_role("radio", name=f"{variant} · {v['bytes'] / 1e6:.2f} MB")).to_be_visible()
+
+
+def test_address_preselects_model_and_variant(page, site_url, manifest):
+    key = pretrained(manifest)[-1]
+    open_classifier(page, site_url, f"?model={key}&variant=fp16")
+    expect(page.get_by_role("radio", name=shown(manifest, key), exact=True)).to_be_checked()
+    expect(page.get_by_role("radio", name=re.compile(r"^fp16\b"))).to_be_checked()
+
+    untrained = next((k for k, m in manifest["models"].items() if not m["pretrained"]), None)
+    if untrained:
+        open_classifier(page, site_url, f"?model={untrained}")
+        expect(page.get_by_role("status", name="Classifier status")).to_contain_text(f"{shown(manifest, untrained)} is untrained")
+        expect(page.get_by_role("radio", name=shown(manifest, pretrained(manifest)[0]), exact=True)).to_be_checked()
+
+
+def test_keyboard_only(page, site_url, manifest):
+    open_classifier(page, site_url)
+    first = shown(manifest, pretrained(manifest)[0])
+    page.get_by_role("radio", name=first, exact=True).focus()
+    page.keyboard.press("Space")
+    expect(page.get_by_role("radio", name=first, exact=True)).to_be_checked()
+    page.get_by_role("button", name=re.compile("^Classify the sample photo")).first.focus()
+    page.keyboard.press("Enter")
+    wait_for_answer(page, first)
+    page.get_by_role("radio", name=re.compile(r"^fp32\b")).focus()
+    page.keyboard.press("ArrowRight")  # the next variant, as radio groups do
+    expect(page.get_by_role("radio", name=re.compile(r"^fp16\b"))).to_be_checked()
+    wait_for_answer(page, first, "fp16")
+
+
+# ---------------------------------------------------------------------------------------
+# WebGPU: opt-in, and its larger runtime only then
+# ---------------------------------------------------------------------------------------
+def test_webgpu_is_opt_in(browser_type, browser_type_launch_args, site_url, models_dir, manifest):
+    """Chromium's software GPU (SwiftShader) stands in for a real one."""
+    args = [a for a in browser_type_launch_args.get("args", []) if a != "--disable-gpu"]
+    args += ["--enable-unsafe-webgpu", "--use-angle=swiftshader", "--enable-features=Vulkan"]
+    browser = browser_type.launch(**{**browser_type_launch_args, "args": args})
+    try:
+        page = browser.new_page()
+        requests = []
+        page.on("request", lambda r: requests.append(r.url))
+        open_classifier(page, site_url)
+        webgpu = page.get_by_label("Run on the GPU with WebGPU")
+        if webgpu.is_disabled():
+            pytest.skip("this Chromium offers no WebGPU adapter, not even a software one")
+        key = shown(manifest, pretrained(manifest)[0])
+        choose_model(page, key, "fp32")
+        choose_file(page, models_dir / "samples" / "chelsea.png")
+        wait_for_answer(page, key, "fp32")
+        assert not any("ort.webgpu" in u or "asyncify" in u for u in requests)
+
+        webgpu.check()
+        expect(results(page)).to_contain_text("Reading chelsea.png")  # the same photo, again
+        wait_for_answer(page, key, "fp32", timeout=120_000)
+        assert top5(page)[0][0] in CAT_CLASSES
+        assert any(u.endswith("vendor/onnxruntime-web/ort.webgpu.min.mjs") for u in requests)
+        assert diagnostic(page, "Execution provider") == "webgpu"
+        assert diagnostic(page, "WebAssembly file") == "ort-wasm-simd-threaded.asyncify.wasm"
+    finally:
+        browser.close()
