@@ -486,7 +486,13 @@ async function startCamera() {
   }
   el.video.srcObject = state.stream;
   setCameraButtons(true);
+  // capture only once the camera has delivered a frame (a frame of 0x0 would be silent)
+  el.cameraCapture.disabled = true;
   await el.video.play();
+  if (!el.video.videoWidth) {
+    await new Promise((resolve) => el.video.addEventListener('loadeddata', resolve, { once: true }));
+  }
+  if (state.stream) el.cameraCapture.disabled = false;
 }
 
 function stopCamera() {
@@ -501,18 +507,25 @@ function stopCamera() {
 
 async function captureFrame() {
   const { videoWidth: w, videoHeight: h } = el.video;
-  if (!w || !h) return;
+  if (!w || !h) {
+    el.inputError.textContent = 'The camera has not delivered a picture yet; try again in a moment.';
+    return false;
+  }
   state.source = null;
   el.inputError.textContent = '';
   if (!state.live) announceReading('the camera frame');
   await useImage(el.video, w, h, { label: 'Camera frame', format: 'camera', notes: [] });
+  return true;
 }
 
 async function liveLoop() {
   let frames = 0;
   const started = performance.now();
   while (state.live && state.stream) {
-    await captureFrame();
+    if (!(await captureFrame())) {
+      await new Promise((resolve) => setTimeout(resolve, 100)); // no picture yet
+      continue;
+    }
     frames++;
     const perFrame = (performance.now() - started) / frames;
     el.liveStatus.textContent = `Live: ${frames} frames classified, ${fmtMs(perFrame)} per frame.`;
