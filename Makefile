@@ -12,7 +12,7 @@ PORT    ?= 8000
 # exported untrained and flagged pretrained: false (never offered as classifiers).
 EXPORT_ARGS ?= all --allow-untrained
 
-.PHONY: setup models site serve test clean
+.PHONY: setup models site serve test bench clean
 
 setup: .venv/.installed node_modules/.package-lock.json
 
@@ -37,6 +37,10 @@ serve: site
 
 test: site
 	$(PY) -m pytest
+
+# not a test: measures the browser against native onnxruntime (~7 min on 2 cores), writes benchmarks/results.json
+bench: site
+	$(PY) -m benchmarks.run
 
 clean:
 	rm -rf build site

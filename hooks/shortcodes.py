@@ -22,6 +22,7 @@ from typing import Callable
 
 from mkdocs.exceptions import PluginError
 
+import lwm_bench
 import lwm_charts
 import lwm_energy
 import lwm_layers
@@ -546,6 +547,8 @@ MARKERS: dict[str, Callable[[Context, str | None], str]] = {
     "weights-table": weights_table,
     "diagram": diagram,
     "pretrained-list": pretrained_list,
+    # the Benchmarks page: <!-- benchmark: ratio --> etc., from benchmarks/results.json
+    "benchmark": lwm_bench.marker,
 }
 
 

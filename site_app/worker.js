@@ -23,7 +23,16 @@ const SIMD_PROBE = new Uint8Array([
   0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11,
 ]);
 
+// The smallest ONNX model (one Identity node, float[1] -> float[1]), serialized: opening it
+// makes onnxruntime-web fetch and compile its WebAssembly (see init)
+const WARMUP_MODEL = new Uint8Array([
+  8, 8, 18, 0, 58, 55, 10, 16, 10, 1, 120, 18, 1, 121, 34, 8, 73, 100, 101, 110, 116, 105, 116, 121, 18, 1, 119, 90,
+  15, 10, 1, 120, 18, 10, 10, 8, 8, 1, 18, 4, 10, 2, 8, 1, 98, 15, 10, 1, 121, 18, 10, 10, 8, 8, 1, 18, 4, 10, 2, 8,
+  1, 66, 4, 10, 0, 16, 13,
+]);
+
 let ort = null;
+let warmup = Promise.resolve();
 let runtime = null;
 let backend = null;
 let session = null;
@@ -67,6 +76,12 @@ async function init({ backend: name }) {
   // two threads need SharedArrayBuffer, which only a cross-origin isolated page has
   ort.env.wasm.numThreads = self.crossOriginIsolated ? 2 : 1;
   ort.env.logLevel = 'error';
+  // onnxruntime-web fetches and compiles its .wasm only for the first session; start that now,
+  // while the reader picks a photo, so that it overlaps the model's download instead of
+  // following it (benchmarks/run.py measures the cold start this shortens)
+  warmup = ort.InferenceSession.create(WARMUP_MODEL, { executionProviders: ['wasm'] })
+    .then((s) => s.release())
+    .catch(() => {}); // a broken runtime is reported, with its message, by the real model's load
   return { diagnostics: diagnostics() };
 }
 
@@ -83,6 +98,7 @@ async function loadModel(msg, id) {
   // the previous session goes first: a failed load must not leave the old model answering
   await releaseSession();
   const got = await getModel(msg, (received, total) => post({ type: MSG.PROGRESS, id, received, total }));
+  await warmup;
   const t0 = performance.now();
   try {
     session = await ort.InferenceSession.create(got.bytes, {

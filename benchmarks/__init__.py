@@ -1,0 +1,1 @@
+"""The browser-against-native benchmark (make bench); see benchmarks/run.py."""

@@ -1,0 +1,65 @@
+// The benchmark's module worker (benchmarks/run.py drives it from headless Chromium).
+//
+// It is not part of the classifier: no page of the site loads it. It times onnxruntime-web's
+// session.run alone, on a fixed input, so that its figures compare with native onnxruntime's
+// (export/measure.py) and not with decoding, resizing or posting messages. A worker measures
+// one configuration: onnxruntime-web's environment (threads) is fixed once per worker.
+//
+// request  {modelUrl, inputName, inputShape, threads, warmup, runs, budgetMs, options}
+// answer   {ok: true, times: [ms…], sessionMs, threads, crossOriginIsolated, version}
+//          {ok: false, error}
+
+const VENDOR = new URL('../vendor/onnxruntime-web/', import.meta.url);
+
+// A fixed, deterministic input: the same numbers on every run and every machine, in the
+// range the preprocessing produces. Its values do not change the work a CNN does.
+function fixedInput(shape) {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(n);
+  for (let i = 0; i < n; i++) data[i] = Math.sin(i * 0.001) * 2;
+  return data;
+}
+
+async function bench({ modelUrl, inputName, inputShape, threads, warmup, runs, budgetMs, options }) {
+  const ort = await import(new URL('ort.wasm.min.mjs', VENDOR).href);
+  ort.env.wasm.wasmPaths = VENDOR.href;
+  ort.env.wasm.numThreads = threads;
+  ort.env.logLevel = 'error';
+  const response = await fetch(new URL(modelUrl, self.location.href));
+  if (!response.ok) throw new Error(`${modelUrl}: HTTP ${response.status}`);
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  const t0 = performance.now();
+  const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], ...options });
+  const sessionMs = performance.now() - t0;
+  const input = new ort.Tensor('float32', fixedInput(inputShape), inputShape);
+  const once = async () => {
+    const outputs = await session.run({ [inputName]: input });
+    for (const t of Object.values(outputs)) t.dispose();
+  };
+  for (let i = 0; i < warmup; i++) await once();
+  // at least 3 timed runs; then stop at `runs` or when the time budget is spent (ResNet-50)
+  const times = [];
+  const start = performance.now();
+  while (times.length < runs && (times.length < 3 || performance.now() - start < budgetMs)) {
+    const a = performance.now();
+    await once();
+    times.push(performance.now() - a);
+  }
+  await session.release();
+  return {
+    ok: true,
+    times,
+    sessionMs,
+    threads: ort.env.wasm.numThreads,
+    crossOriginIsolated: self.crossOriginIsolated === true,
+    version: ort.env.versions?.web ?? null,
+  };
+}
+
+self.onmessage = async ({ data }) => {
+  try {
+    self.postMessage(await bench(data));
+  } catch (err) {
+    self.postMessage({ ok: false, error: err?.message || String(err) });
+  }
+};

@@ -1,0 +1,191 @@
+"""The benchmark's results file and the Benchmarks page that renders it (no timing asserted).
+
+Run: .venv/bin/python -m pytest tests/test_bench.py
+
+The benchmark itself (make bench) is a measurement and never runs here.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from mkdocs.exceptions import PluginError
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "hooks"))
+
+import lwm_bench  # noqa: E402  (hooks/ is not a package: MkDocs loads it by path)
+import shortcodes  # noqa: E402
+from lwm_format import fmt_bytes, fmt_ms, fmt_ratio  # noqa: E402
+
+from benchmarks import run  # noqa: E402
+
+TIMING_KEYS = {"median_ms", "p90_ms", "runs"}
+
+
+def _timing(median: float) -> dict:
+    return {"median_ms": median, "p90_ms": median * 1.25, "runs": 10}
+
+
+def fixture_results(key: str) -> dict:
+    """A small results file: one model, one variant, made-up figures that are easy to find."""
+    return {
+        "schema_version": 1,
+        "generated_at": "2000-01-02T03:04:05+00:00",
+        "command": ".venv/bin/python -m benchmarks.run",
+        "duration_s": 123.0,
+        "machine": {"cpu": "Test CPU 9000", "cores": 2, "memory_bytes": 4_000_000_000, "platform": "Linux"},
+        "versions": {"python": "3.11", "onnxruntime": "9.9.9", "onnxruntime_web": "8.8.8", "torch": "7.7",
+                     "browser": "Chromium 1.2.3 (headless)"},
+        "manifest_generated_at": "2000-01-01",
+        "method": {"native": "native method", "browser": "browser method"},
+        "models": {key: {"display_name": "Whatever", "pretrained": False, "variants": {"fp32": {
+            "bytes": 1_234_567, "gzip_bytes": 1_000_000,
+            "native": {"1": _timing(2.0), "2": _timing(1.5)},
+            "browser": {"1": {**_timing(14.0), "session_ms": 5.0}, "2": {**_timing(3.75), "session_ms": 5.0}},
+            "ratio": {"1": 7.0, "2": 2.5},
+        }}}},
+        "cold_start": {"model": key, "variant": "fp32", "runs_ms": [1111.0, 1222.0, 1333.0], "median_ms": 1222.0,
+                       "transfer": {"raw_bytes": 9_876_543, "gzip_bytes": 5_432_100, "gzip_level": 6,
+                                    "requests": 17, "python_loaded": False,
+                                    "files": [{"path": "vendor/x.wasm", "bytes": 9_000_000, "gzip_bytes": 5_000_000}]}},
+        "experiments": [
+            {"name": "default", "change": "nothing", "model": key, "variant": "fp32", "threads": "2",
+             "options": {}, **_timing(4.0), "session_ms": 5.0},
+            {"name": "opt-basic", "change": "graphOptimizationLevel 'basic'", "model": key, "variant": "fp32",
+             "threads": "2", "options": {"graphOptimizationLevel": "basic"}, **_timing(6.0), "session_ms": 5.0},
+            {"name": "bad", "change": "an option refused", "model": key, "variant": "fp32", "threads": "2",
+             "options": {}, "error": "refused by the runtime"},
+        ],
+    }
+
+
+@pytest.fixture
+def render(manifest, monkeypatch, tmp_path):
+    """Render markers as MkDocs does, with a results file of the test's choosing."""
+    monkeypatch.setattr(shortcodes, "_MANIFEST", manifest)
+
+    def _render(markdown: str, results: dict | str | None) -> str:
+        path = tmp_path / "results.json"
+        if isinstance(results, dict):
+            path.write_text(json.dumps(results))
+        elif isinstance(results, str):
+            path.write_text(results)
+        monkeypatch.setattr(lwm_bench, "RESULTS", path)
+        return shortcodes.expand(markdown, manifest, "benchmarks/", "benchmarks.md", str(ROOT / "docs"))
+
+    return _render
+
+
+# ---------------------------------------------------------------------------
+# The committed results file
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def results() -> dict:
+    return lwm_bench.load_results(ROOT / "benchmarks" / "results.json")
+
+
+def test_results_cover_every_model_and_variant_of_the_manifest(results, manifest):
+    for key, entry in manifest["models"].items():
+        assert key in results["models"], f"{key} is in the manifest but not benchmarked: run make bench"
+        assert set(results["models"][key]["variants"]) == set(entry["variants"]), key
+
+
+def test_results_hold_native_and_browser_figures_for_both_thread_counts(results):
+    for key, m in results["models"].items():
+        for v, r in m["variants"].items():
+            for side in ("native", "browser"):
+                assert set(r[side]) == {"1", "2"}, (key, v, side)
+                for t in ("1", "2"):
+                    assert TIMING_KEYS <= set(r[side][t]), (key, v, side, t)
+                    assert r[side][t]["p90_ms"] >= r[side][t]["median_ms"] > 0
+            for t in ("1", "2"):
+                assert r["ratio"][t] == pytest.approx(r["browser"][t]["median_ms"] / r["native"][t]["median_ms"], abs=0.01)
+
+
+def test_results_record_the_machine_versions_cold_start_and_experiments(results):
+    assert {"cpu", "cores", "memory_bytes"} <= set(results["machine"])
+    assert {"onnxruntime", "onnxruntime_web", "torch", "browser"} <= set(results["versions"])
+    cold = results["cold_start"]
+    assert cold["model"] in results["models"] and cold["runs_ms"]
+    t = cold["transfer"]
+    assert t["raw_bytes"] == sum(f["bytes"] for f in t["files"])
+    assert t["gzip_bytes"] == sum(f["gzip_bytes"] for f in t["files"])
+    assert t["python_loaded"] is False  # the classifier page does not load Pyodide
+    assert any(e["name"] == "default" for e in results["experiments"])
+
+
+def test_the_2_thread_browser_runs_were_cross_origin_isolated(results):
+    for m in results["models"].values():
+        for r in m["variants"].values():
+            assert r["browser"]["2"]["cross_origin_isolated"] is True
+            assert r["browser"]["1"]["cross_origin_isolated"] is False
+
+
+# ---------------------------------------------------------------------------
+# The page's markers
+# ---------------------------------------------------------------------------
+
+
+def test_every_part_renders_the_fixture(render, manifest):
+    key = next(iter(manifest["models"]))
+    data = fixture_results(key)
+    html = render("\n".join(f"<!-- benchmark: {p} -->" for p in lwm_bench.PARTS), data)
+    assert "Test CPU 9000" in html and "2000-01-02T03:04:05+00:00" in html
+    assert fmt_ratio(7.0) in html and fmt_ratio(2.5) in html  # the headline, 1 and 2 threads
+    assert fmt_ms(3.75) in html and fmt_ms(14.0) in html  # browser medians
+    assert fmt_ms(1222.0) in html  # cold start
+    assert fmt_bytes(9_876_543) in html and fmt_bytes(5_432_100) in html  # transfer, raw and gzip
+    assert "refused by the runtime" in html and "1.50" in html  # experiments, relative to the default
+    assert "<svg" in html and 'role="img"' in html  # the chart
+    assert "github.com/onnx/models" in html and "10.1145/3688843" in html  # published figures cite sources
+
+
+def test_the_goal_verdicts_follow_the_figures(render, manifest):
+    key = next(iter(manifest["models"]))
+    data = fixture_results(key)
+    assert "met." in render("<!-- benchmark: ratio -->", data)  # 2.5× is within 3×
+    data["models"][key]["variants"]["fp32"]["ratio"]["2"] = 3.5
+    assert "not met" in render("<!-- benchmark: ratio -->", data)
+    data["cold_start"]["median_ms"] = 2000.0
+    assert "not met" in render("<!-- benchmark: cold-start -->", data)
+
+
+def test_a_missing_results_file_fails_the_build_saying_how_to_make_it(render):
+    with pytest.raises(PluginError, match="make bench"):
+        render("<!-- benchmark: table -->", None)
+
+
+def test_a_file_that_is_not_a_results_file_fails_the_build(render, manifest):
+    with pytest.raises(PluginError, match="not valid JSON"):
+        render("<!-- benchmark: table -->", "{not json")
+    data = fixture_results(next(iter(manifest["models"])))
+    del data["cold_start"]
+    with pytest.raises(PluginError, match="cold_start"):
+        render("<!-- benchmark: table -->", data)
+
+
+def test_an_unknown_part_fails_the_build(render, manifest):
+    with pytest.raises(PluginError, match="benchmark marker needs one of"):
+        render("<!-- benchmark: tabel -->", fixture_results(next(iter(manifest["models"]))))
+
+
+# ---------------------------------------------------------------------------
+# The command's own arithmetic
+# ---------------------------------------------------------------------------
+
+
+def test_summary_uses_the_exporters_median_and_p90():
+    s = run.summarize([5.0, 1.0, 4.0, 2.0, 3.0, 10.0, 6.0, 7.0, 8.0, 9.0])
+    assert s == {"median_ms": 5.5, "p90_ms": 9.0, "runs": 10}
+
+
+def test_the_benchmark_uses_the_classifiers_session_options():
+    worker = (ROOT / "site_app" / "worker.js").read_text()
+    for k, v in run.CLASSIFIER_OPTIONS.items():
+        assert f"{k}: {json.dumps(v).replace(chr(34), chr(39))}" in worker, (k, v)
