@@ -3,7 +3,7 @@
 //
 // It copies every same-origin response and adds the headers our own server sends
 // (site_app/serve.py): COOP, COEP and CORP. Navigations to other pages of the site pass
-// through untouched, so only the classifier page becomes isolated. The hook (hooks/app.py)
+// through untouched, so only the classifier page becomes isolated. The hook (hooks/assets.py)
 // places this file at the site's root so its scope covers the page, its worker and the
 // files they load.
 

@@ -1,0 +1,56 @@
+"""MkDocs hook: copy every runtime file the pages load into the built site (no CDN).
+
+One table, one mechanism: each row is (source folder in the repository, destination folder
+in the site, glob patterns; a pattern starting with "!" excludes). npm packages are locked by package-lock.json; a missing folder
+or a pattern that matches nothing fails the build.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from mkdocs.exceptions import PluginError
+
+# (source folder, destination folder in the site, files to copy)
+ASSETS: list[tuple[str, str, tuple[str, ...]]] = [
+    # math on the docs pages: KaTeX, its fonts (loaded relative to katex.min.css) and auto-render
+    ("node_modules/katex/dist", "vendor/katex", ("katex.min.js", "katex.min.css", "fonts/*", "contrib/auto-render.min.js")),
+    # Python in the page (site_app/py): Pyodide core and stdlib, loaded by its module worker
+    ("node_modules/pyodide", "vendor/pyodide", ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")),
+    # the classifier (site_app/worker.js): onnxruntime-web's WASM build and its threaded
+    # .mjs/.wasm pair; the WebGPU build and its (asyncify) pair load only if the reader opts in
+    ("node_modules/onnxruntime-web/dist", "vendor/onnxruntime-web", (
+        "ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm",
+        "ort.webgpu.min.mjs", "ort-wasm-simd-threaded.asyncify.mjs", "ort-wasm-simd-threaded.asyncify.wasm",
+    )),
+    # the classifier and the benchmark worker; docs/classifier.md loads app/classifier.js
+    ("site_app", "app", ("classifier.js", "*.js", "*.css", "!coi-sw.js")),
+    # the isolation service worker sits at the root: it controls only pages at or below it
+    ("site_app", ".", ("coi-sw.js",)),
+    # the in-page Python (docs/exercise.md, the compare page's console)
+    ("site_app/py", "app/py", ("*.js", "*.py", "*.css")),
+    # the exporter's own catalog, so Pyodide builds `models` with the very same code
+    ("export", "app/py", ("catalog.py",)),
+]
+
+
+def on_post_build(config, **kwargs):
+    if Path("site_app/py/catalog.py").exists():
+        raise PluginError("site_app/py/catalog.py would shadow export/catalog.py: keep one catalog")
+    site = Path(config["site_dir"])
+    for src, dest, patterns in ASSETS:
+        src_dir = Path(src)
+        if not src_dir.is_dir():
+            hint = "run `npm ci` first" if src.startswith("node_modules") else "run mkdocs from the repository root"
+            raise PluginError(f"{src_dir} not found: {hint}")
+        out = site / dest
+        excluded = {f for p in patterns if p.startswith("!") for f in src_dir.glob(p[1:])}
+        for pattern in (p for p in patterns if not p.startswith("!")):
+            matches = sorted(src_dir.glob(pattern))
+            if not matches:
+                raise PluginError(f"{src_dir}/{pattern} matched no file")
+            for f in (m for m in matches if m not in excluded):
+                target = out / f.relative_to(src_dir)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(f, target)
