@@ -8,7 +8,8 @@ Schema, version 1 (``schema_version``). Top level:
 - ``measurement``: what "macs", "depth", "activation_memory_bytes" and latency mean
 - ``validation``: the calibration and validation image sets (counts, source photos)
 - ``classes``: the 1000 ImageNet class names, index = class id
-- ``samples``: [{"id", "file", "description", "license", "source"}] photos in samples/
+- ``samples``: [{"id", "file", "thumbnail", "description", "license", "source"}] photos in
+  samples/: ``file`` is the PNG that is classified, ``thumbnail`` a small JPEG for the gallery
 - ``models``: {name: entry}, name = registry key = ONNX file stem = docs slug
 
 A model entry (export/pipeline.py builds it):
@@ -26,7 +27,10 @@ A model entry (export/pipeline.py builds it):
 - ``variants``: {"fp32"|"fp16"|"int8": {file, bytes, gzip_bytes, sha256, opset,
   activation_memory_bytes, validation{images, max_abs_logit_diff, top1_agreement,
   confident_images, top1_agreement_confident, top5_overlap}, latency_ms{"1"|"2":
-  {median_ms, p90_ms, runs}}, reference_top5{sample id: [{index, prob}]}}}
+  {median_ms, p90_ms, runs}}, reference_top5{sample id: [{index, prob}]}}}; the int8
+  variant also has ``optimized``: {file, bytes, gzip_bytes, sha256, graph_optimization_level,
+  onnxruntime, against_variant{images, max_abs_logit_diff, top1_same}}, the same model saved
+  with onnxruntime's graph optimizations applied, which the browser loads (export/convert.py)
 """
 
 from __future__ import annotations
@@ -87,19 +91,49 @@ def _environment() -> dict:
     }
 
 
+# The gallery shows each sample as a 96 x 72 CSS px button (site_app/classifier.css, object-fit:
+# cover); twice that in device pixels stays sharp on high-density screens.
+THUMB_SIZE = (192, 144)
+THUMB_QUALITY = 80  # JPEG quality: a few kB a photo, no visible blocks at this size
+
+
+def _write_if_changed(path: Path, data: bytes) -> None:
+    # the built site and benchmark copies hard-link these files: rewriting the same bytes in
+    # place would change every copy under a reader, so identical files are left alone
+    if path.is_file() and path.read_bytes() == data:
+        return
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
 def write_samples(out_dir: Path) -> list[dict]:
-    """Copy the sample photos as PNG, so the browser decodes exactly the pixels Python does."""
-    from PIL import Image
+    """Copy the sample photos as PNG, so the browser decodes exactly the pixels Python does,
+    and write a gallery thumbnail beside each: the page fetches a PNG only when it is clicked."""
+    import io
+
+    from PIL import Image, ImageOps
 
     sample_dir = out_dir / "samples"
     sample_dir.mkdir(parents=True, exist_ok=True)
     rows = []
     for photo, src in images.sample_photos():
-        dest = sample_dir / f"{photo.id}.png"
-        Image.fromarray(images.load_rgb(src)).save(dest, optimize=True)
+        im = Image.fromarray(images.load_rgb(src))
+        png = io.BytesIO()
+        im.save(png, format="PNG", optimize=True)
+        _write_if_changed(sample_dir / f"{photo.id}.png", png.getvalue())
+        # cropped to the button's 4:3 about the centre, as object-fit: cover shows it, so the
+        # browser only scales. JPEG rather than WebP: every browser and image viewer opens
+        # it, and WebP would save about 6 kB over the four.
+        thumb = io.BytesIO()
+        ImageOps.fit(im, THUMB_SIZE, Image.Resampling.LANCZOS).save(
+            thumb, format="JPEG", quality=THUMB_QUALITY, optimize=True
+        )
+        _write_if_changed(sample_dir / f"{photo.id}.thumb.jpg", thumb.getvalue())
         rows.append({
             "id": photo.id,
             "file": f"samples/{photo.id}.png",
+            "thumbnail": f"samples/{photo.id}.thumb.jpg",
             "description": photo.description,
             "license": photo.license,
             "source": f"scikit-image skimage/data/{photo.file}",

@@ -91,6 +91,23 @@ def top5(logits: np.ndarray) -> list[dict]:
     return [{"index": int(i), "prob": float(p[i])} for i in idx]
 
 
+def optimized_entry(path: Path, dest: Path, val_batch: np.ndarray, logits: np.ndarray) -> dict:
+    """Write the pre-optimized copy of a variant and check it computes what the variant does."""
+    info = convert.optimize_for_web(path, dest)
+    opt_logits = run_onnx(dest, val_batch)
+    return {
+        "file": dest.name,
+        **measure.file_stats(dest),
+        **info,
+        # against the variant it was made from, not against PyTorch: it must be the same model
+        "against_variant": {
+            "images": int(len(logits)),
+            "max_abs_logit_diff": float(np.abs(opt_logits - logits).max()),
+            "top1_same": float((opt_logits.argmax(1) == logits.argmax(1)).mean()),
+        },
+    }
+
+
 def export_model(name: str, opts: ExportOptions) -> dict:
     entry = get_entry(name)
     meta = entry.weights
@@ -156,6 +173,8 @@ def export_model(name: str, opts: ExportOptions) -> dict:
         }
         if v == "int8":
             variants[v]["calibration"] = {"method": calibration_used, "images": len(cal)}
+        if v in convert.OPTIMIZED_VARIANTS:
+            variants[v]["optimized"] = optimized_entry(path, out / f"{name}.{v}.opt.onnx", val_batch, logits)
         log(
             f"{name}.{v}: {variants[v]['bytes']:,} B, top-1 agreement "
             f"{variants[v]['validation']['top1_agreement']:.3f}, "

@@ -67,3 +67,50 @@ def test_bias_correction_cancels_the_mean_shift_of_rounded_weights():
     conv2 = [n for n in corrected_model.graph.node if n.op_type == "Conv"][1]
     assert len(conv2.input) == 3 and conv2.input[2]
     onnx.checker.check_model(corrected_model)
+
+
+def test_optimized_for_web_is_fused_and_computes_the_same(tmp_path):
+    # quantize the tiny graph, then pre-optimize it as the exporter does for the browser
+    from export.convert import optimize_for_web, quantize_int8
+
+    rng = np.random.default_rng(0)
+    fp32 = tmp_path / "tiny.fp32.onnx"
+    onnx.save(_graph(rng), fp32)
+    cal = [rng.standard_normal((1, 4, 6, 6)).astype(np.float32) for _ in range(8)]
+    int8, opt = tmp_path / "tiny.int8.onnx", tmp_path / "tiny.int8.opt.onnx"
+    quantize_int8(fp32, int8, cal)
+    info = optimize_for_web(int8, opt)
+    assert info == {"graph_optimization_level": "extended", "onnxruntime": ort.__version__}
+
+    ops = {n.op_type for n in onnx.load(str(opt)).graph.node}
+    assert "QLinearConv" in ops  # the QDQ pairs around the convolutions were fused...
+    assert "QLinearConv" not in {n.op_type for n in onnx.load(str(int8)).graph.node}  # ...here, not before
+
+    x = rng.standard_normal((1, 4, 6, 6)).astype(np.float32)
+    run = lambda p: ort.InferenceSession(str(p), providers=["CPUExecutionProvider"]).run(None, {INPUT_NAME: x})[0]
+    np.testing.assert_allclose(run(opt), run(int8), rtol=0, atol=1e-5)
+
+
+def test_every_int8_variant_has_a_matching_optimized_file(manifest, models_dir):
+    import hashlib
+
+    from export import images
+    from export.preprocess import preprocess
+    from export.weights import Preprocess
+
+    label, img = images.validation_images()[0]
+    for name, e in manifest["models"].items():
+        v = e["variants"]["int8"]
+        o = v["optimized"]
+        assert o["file"] == f"{name}.int8.opt.onnx"
+        data = (models_dir / o["file"]).read_bytes()
+        assert (o["bytes"], o["sha256"]) == (len(data), hashlib.sha256(data).hexdigest()), name
+        # recomputed here, not read from the manifest: one validation image through both files
+        x = preprocess(img, Preprocess(**e["preprocess"]))
+        outs = [
+            ort.InferenceSession(str(models_dir / f), providers=["CPUExecutionProvider"]).run(None, {e["input"]["name"]: x})[0]
+            for f in (v["file"], o["file"])
+        ]
+        assert outs[0].argmax() == outs[1].argmax(), (name, label)
+        np.testing.assert_allclose(outs[1], outs[0], rtol=0, atol=1e-3, err_msg=name)
+        assert o["against_variant"]["top1_same"] == 1.0, name

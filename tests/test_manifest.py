@@ -152,3 +152,48 @@ def test_onnx_file_round_trips_to_pytorch(manifest, models_dir, name):
         ref = model(torch.from_numpy(x)).numpy()
     out = ort.InferenceSession(str(models_dir / e["variants"]["fp32"]["file"])).run(None, {"input": x})[0]
     assert np.abs(out - ref).max() < 1e-3
+
+
+def test_write_samples_writes_png_and_gallery_thumbnails(tmp_path):
+    """The PNG keeps the exact pixels; the thumbnail fits the gallery button at 2x, in a few kB."""
+    import re
+    from pathlib import Path
+
+    from PIL import Image
+
+    # the size the gallery shows a sample at, read from the stylesheet (object-fit: cover)
+    css = (Path(__file__).resolve().parents[1] / "site_app" / "classifier.css").read_text()
+    rule = re.search(r"\.lwm-sample img \{([^}]*)\}", css).group(1)
+    assert "object-fit: cover" in rule
+    css_w, css_h = (int(re.search(rf"{dim}: (\d+)px", rule).group(1)) for dim in ("width", "height"))
+    assert M.THUMB_SIZE == (2 * css_w, 2 * css_h)
+
+    rows = M.write_samples(tmp_path)
+    assert [r["id"] for r in rows] == [p.id for p, _ in images.sample_photos()]
+    for row, (photo, src) in zip(rows, images.sample_photos()):
+        assert {"id", "file", "thumbnail", "description", "license", "source"} <= set(row), row
+        assert row["file"] == f"samples/{photo.id}.png"
+        assert np.array_equal(images.load_rgb(tmp_path / row["file"]), images.load_rgb(src)), photo.id
+        thumb = tmp_path / row["thumbnail"]
+        assert thumb.is_file() and thumb.suffix == ".jpg", row["thumbnail"]
+        with Image.open(thumb) as im:
+            assert im.format == "JPEG" and im.mode == "RGB"
+            assert im.size == M.THUMB_SIZE, (photo.id, im.size)
+            im.load()  # decodes whole, not just the header
+        assert 1_000 < thumb.stat().st_size < 20_000, (photo.id, thumb.stat().st_size)
+    assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_write_samples_leaves_identical_files_alone(tmp_path):
+    """A second run keeps the same inodes: site/ and benchmark copies hard-link these files."""
+    M.write_samples(tmp_path)
+    before = {p.name: p.stat().st_ino for p in (tmp_path / "samples").iterdir()}
+    M.write_samples(tmp_path)
+    after = {p.name: p.stat().st_ino for p in (tmp_path / "samples").iterdir()}
+    assert before == after and len(before) == 2 * len(images.sample_photos())
+
+
+def test_built_manifest_samples_have_thumbnails(manifest, models_dir):
+    for sample in manifest["samples"]:
+        assert (models_dir / sample["file"]).is_file(), sample["file"]
+        assert (models_dir / sample["thumbnail"]).is_file(), sample["thumbnail"]
