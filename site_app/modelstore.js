@@ -42,7 +42,10 @@ async function openCache() {
 
 // Read a response body into one buffer, reporting bytes as they arrive.
 async function readWithProgress(response, expected, onProgress) {
-  const total = Number(response.headers.get('Content-Length')) || expected;
+  // The stream yields decoded bytes; with Content-Encoding (serve.py sends models in brotli)
+  // Content-Length counts the compressed ones. The manifest's size is the decoded size.
+  const encoded = (response.headers.get('Content-Encoding') ?? 'identity') !== 'identity';
+  const total = expected || (!encoded && Number(response.headers.get('Content-Length'))) || 0;
   if (!response.body) {
     const all = new Uint8Array(await response.arrayBuffer());
     onProgress(all.length, total);

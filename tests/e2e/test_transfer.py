@@ -1,0 +1,34 @@
+"""What the classifier page sends over the wire: the runtime compressed, and it still works.
+
+site_app/serve.py sends the onnxruntime-web .wasm as its brotli sidecar (hooks/compress.py)
+to a browser that accepts br, as Chromium does even on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import SITE_DIR
+from test_classifier import classify_sample, open_classifier, top5, wait_for_answer
+
+pytestmark = pytest.mark.e2e
+
+WASM = "ort-wasm-simd-threaded.wasm"
+
+
+def test_runtime_arrives_compressed_and_classifies(page, site_url, manifest):
+    finished = []
+    page.on("requestfinished", lambda request: finished.append(request))
+    open_classifier(page, site_url)
+    classify_sample(page, manifest["samples"][0])
+    wait_for_answer(page)
+    assert len(top5(page)) == 5
+
+    wasm = [r for r in finished if r.url.split("?")[0].endswith("/" + WASM)]
+    assert len(wasm) == 1, f"expected one request for {WASM}, got {[r.url for r in wasm]}"
+    response = wasm[0].response()
+    assert response.status == 200
+    assert response.header_value("content-encoding") == "br"
+    on_disk = (SITE_DIR / "vendor" / "onnxruntime-web" / WASM).stat().st_size
+    on_wire = wasm[0].sizes()["responseBodySize"]
+    assert 0 < on_wire < on_disk, f"{WASM}: {on_wire} bytes on the wire, {on_disk} on disk"
