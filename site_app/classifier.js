@@ -4,6 +4,11 @@
 //
 // Every URL is computed relative to this module (site/app/classifier.js), so the site works
 // under any sub-path (GitHub Pages) and from `mkdocs serve`.
+//
+// docs/classifier.md loads this module with `async` and preloads its imports and the manifest:
+// it then starts (and starts the worker, which fetches and compiles the runtime) as soon as it
+// has arrived, instead of after the theme's scripts; the page's elements it uses come before
+// its <script> tag, so they exist when it runs.
 
 import { ensureIsolation } from './coi.js';
 import { checkFileSize, checkSize, decodeToBitmap, InputError, inspect, smallNote, toRgba } from './imagefile.js';
@@ -73,11 +78,13 @@ const state = {
   loaded: null, // "key.variant" held by the worker
   loadTimings: null, // how that model was loaded
   hasImage: false,
+  inputSeen: false, // any photo given yet (set before it is decoded)
   source: null, // {blob, name} of the current file, to decode again after a backend change
   generation: 0, // bumped by every reader action; older queued work is skipped
   stream: null,
   live: false,
   webgpu: null, // 'yes' or the reason WebGPU cannot be used
+  lastDiagnostics: null, // the worker's latest report, shown in the diagnostics panel
 };
 
 // ---------------------------------------------------------------------------------------
@@ -219,12 +226,16 @@ function renderCard() {
 function buildGallery() {
   for (const sample of state.manifest.samples) {
     const url = new URL(`models/${sample.file}`, SITE).href;
+    // a few kB thumbnail for the button; the full PNG (hundreds of kB) only on a click.
+    // An older manifest has no thumbnail: show the PNG itself.
+    const thumb = new URL(`models/${sample.thumbnail ?? sample.file}`, SITE).href;
     const button = make(
       'button',
       { type: 'button', className: 'lwm-sample', 'aria-label': `Classify the sample photo: ${sample.description}` },
-      make('img', { src: url, alt: '', loading: 'lazy', width: 96, height: 72 }),
+      make('img', { src: thumb, alt: '', loading: 'lazy', width: 96, height: 72 }),
     );
     const classifySample = async () => {
+      state.inputSeen = true;
       announceReading(sample.description);
       const response = await fetch(url);
       if (!response.ok) {
@@ -277,11 +288,21 @@ async function ensureModel(key, variant) {
   try {
     const reply = await state.client.request(
       MSG.LOAD_MODEL,
-      { url: new URL(`models/${v.file}`, SITE).href, sha256: v.sha256, bytes: v.bytes, label },
+      {
+        url: new URL(`models/${v.file}`, SITE).href,
+        sha256: v.sha256,
+        bytes: v.bytes,
+        label,
+        // the same model with onnxruntime's graph optimizations already applied (int8): the
+        // WebAssembly backend opens it without the costly QDQ fusion; WebGPU needs the QDQ file
+        optimized: v.optimized
+          ? { url: new URL(`models/${v.optimized.file}`, SITE).href, sha256: v.optimized.sha256, bytes: v.optimized.bytes }
+          : null,
+      },
       { onProgress: ({ received, total }) => showProgress(label, received, total) },
     );
     state.loaded = id;
-    state.loadTimings = { ...reply.timings, fromCache: reply.fromCache, bytes: v.bytes };
+    state.loadTimings = { ...reply.timings, fromCache: reply.fromCache, bytes: reply.bytes ?? v.bytes };
     renderDiagnostics(reply.diagnostics);
   } finally {
     el.download.hidden = true;
@@ -414,6 +435,7 @@ function announceReading(name) {
 }
 
 async function takeBlob(blob, name) {
+  state.inputSeen = true; // a photo is on its way: the preload's warm-up would only delay it
   announceReading(name);
   el.inputError.textContent = '';
   let info;
@@ -537,6 +559,7 @@ async function liveLoop() {
 // Runtime: worker, isolation, diagnostics, WebGPU opt-in
 // ---------------------------------------------------------------------------------------
 function renderDiagnostics(d) {
+  state.lastDiagnostics = d;
   const iso = state.isolation;
   tableRows(el.diagnostics, [
     ['Cross-origin isolated', iso.isolated ? `yes (${iso.via})` : 'no'],
@@ -548,6 +571,7 @@ function renderDiagnostics(d) {
     ['WebGPU available', state.webgpu ?? (d.webgpuAvailable ? 'checking…' : 'no')],
     ['Sessions open', String(d.sessionsOpen ?? 0)],
     ['Model in the worker', d.model ?? 'none'],
+    ['Model file', d.modelFile ? `${d.modelFile}${d.modelFileNote ? ` (${d.modelFileNote})` : ''}` : 'none'],
   ]);
 }
 
@@ -625,12 +649,45 @@ function wireInputs() {
   el.webgpu.addEventListener('change', switchBackend);
 }
 
+// The default model loads as soon as the page is ready, while the reader picks a photo, so
+// that its download and session are done when the first photo arrives. A choice the reader
+// makes meanwhile wins: this runs in the same queue and loads whatever is selected when its
+// turn comes. Then, unless a photo came first, one run on a blank input gets the runtime's code
+// compiled to full speed (worker.js, warmUp), so that the reader's first answer is not the
+// slowest one.
+function preloadModel() {
+  serial(async () => {
+    if (state.loaded === `${state.key}.${state.variant}`) return;
+    clearModelError();
+    try {
+      await ensureModel(state.key, state.variant);
+    } catch (err) {
+      showModelError(err);
+      return;
+    }
+    el.modelStatus.textContent = `${modelLabel(state.key, state.variant)} is loaded and ready.`;
+  });
+  serial(async () => {
+    if (state.inputSeen || state.hasImage || !state.loaded) return; // a photo came first: it does the warming
+    const entry = state.manifest.models[state.key];
+    const size = entry.preprocess.input_size;
+    await state.client
+      .request(MSG.WARM_UP, { inputName: entry.input.name, inputShape: [1, 3, size, size], preprocess: entry.preprocess })
+      .catch(() => {}); // only a speed-up: a failure here shows up, with its message, on the next run
+  });
+}
+
 async function main() {
   state.isolation = await ensureIsolation(SERVICE_WORKER_URL.href, SITE.href);
   if (!state.isolation.isolated) {
     el.isolationNote.textContent = state.isolation.note;
     el.isolationNote.hidden = false;
   }
+  // the worker (and with it the runtime's download and compilation) needs nothing from the
+  // manifest: start it now, while the manifest downloads and the controls are built
+  const workerStarted = serial(() => startWorker('wasm'));
+  workerStarted.catch(() => {}); // reported below, once the page can show it
+  const webgpuChecked = webgpuSupport();
   try {
     const response = await fetch(MANIFEST_URL);
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
@@ -645,17 +702,19 @@ async function main() {
   const [key, variant, note] = initialChoice();
   selectModel(key, variant);
   wireInputs();
-  state.webgpu = await webgpuSupport();
-  el.webgpu.disabled = state.webgpu !== 'yes';
-  if (state.webgpu !== 'yes') el.webgpuNote.textContent = `WebGPU: ${state.webgpu}.`;
   try {
-    await serial(() => startWorker('wasm'));
+    await workerStarted;
   } catch (err) {
     el.startup.textContent = err.message;
     el.startup.classList.add('lwm-error');
     return;
   }
+  state.webgpu = await webgpuChecked;
+  el.webgpu.disabled = state.webgpu !== 'yes';
+  if (state.webgpu !== 'yes') el.webgpuNote.textContent = `WebGPU: ${state.webgpu}.`;
+  if (state.lastDiagnostics) renderDiagnostics(state.lastDiagnostics); // now with the WebGPU answer
   el.startup.textContent = `${note ? `${note} ` : ''}Ready: choose an image.`;
+  preloadModel();
 }
 
 main();

@@ -6,7 +6,8 @@
 export const MSG = Object.freeze({
   // page -> worker
   INIT: 'init', // {backend: 'wasm' | 'webgpu'} -> DONE {diagnostics}
-  LOAD_MODEL: 'load-model', // {url, sha256, bytes, label} -> PROGRESS*, DONE {timings, fromCache}
+  LOAD_MODEL: 'load-model', // {url, sha256, bytes, label, optimized} -> PROGRESS*, DONE {timings, fromCache, bytes}
+  WARM_UP: 'warm-up', // {inputName, inputShape, preprocess} -> DONE {warmupMs}: one run on a blank input
   SET_IMAGE: 'set-image', // {pixels, width, height, channels} -> DONE
   CLASSIFY: 'classify', // {preprocess, inputName, outputName} -> DONE {logits, timings}
   // worker -> page

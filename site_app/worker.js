@@ -37,6 +37,8 @@ let runtime = null;
 let backend = null;
 let session = null;
 let sessionLabel = null;
+let sessionFile = null; // which file the session was made from, and why that one
+let sessionFileNote = null;
 let sessionsOpen = 0;
 let image = null;
 
@@ -59,6 +61,8 @@ function diagnostics() {
     backend,
     sessionsOpen,
     model: sessionLabel,
+    modelFile: sessionFile,
+    modelFileNote: sessionFileNote,
   };
 }
 
@@ -90,31 +94,80 @@ async function releaseSession() {
   const old = session;
   session = null;
   sessionLabel = null;
+  sessionFile = null;
+  sessionFileNote = null;
   await old.release();
   sessionsOpen--;
+}
+
+const fileName = (url) => new URL(url).pathname.split('/').pop();
+
+async function openSession(msg, id) {
+  const got = await getModel(msg, (received, total) => post({ type: MSG.PROGRESS, id, received, total }));
+  await warmup;
+  const t0 = performance.now();
+  const created = await ort.InferenceSession.create(got.bytes, {
+    executionProviders: runtime.providers,
+    graphOptimizationLevel: 'all',
+  });
+  return { created, got, sessionMs: performance.now() - t0 };
 }
 
 async function loadModel(msg, id) {
   // the previous session goes first: a failed load must not leave the old model answering
   await releaseSession();
-  const got = await getModel(msg, (received, total) => post({ type: MSG.PROGRESS, id, received, total }));
-  await warmup;
-  const t0 = performance.now();
-  try {
-    session = await ort.InferenceSession.create(got.bytes, {
-      executionProviders: runtime.providers,
-      graphOptimizationLevel: 'all',
-    });
-  } catch (err) {
-    throw new ModelError(ERROR_KIND.SESSION, `onnxruntime could not open ${msg.label}: ${err.message || err}`);
+  // The WebAssembly backend takes the pre-optimized file when there is one: the same model,
+  // opened without the QDQ fusion that costs about half a second (benchmarks/run.py). If this
+  // runtime cannot open it (a newer onnxruntime wrote it), the portable file still can.
+  const plan = [];
+  if (backend === 'wasm' && msg.optimized) {
+    plan.push({ ...msg, ...msg.optimized, note: 'pre-optimized for onnxruntime-web' });
   }
+  plan.push({ ...msg, optimized: undefined, note: plan.length ? 'portable file, after the pre-optimized one failed' : null });
+  let opened = null;
+  let lastError = null;
+  for (const file of plan) {
+    try {
+      opened = { ...(await openSession(file, id)), file };
+      break;
+    } catch (err) {
+      if (err instanceof ModelError) throw err; // download or checksum: the next file would fail alike
+      lastError = err;
+    }
+  }
+  if (!opened) {
+    throw new ModelError(ERROR_KIND.SESSION, `onnxruntime could not open ${msg.label}: ${lastError?.message || lastError}`);
+  }
+  session = opened.created;
   sessionsOpen++;
   sessionLabel = msg.label;
+  sessionFile = fileName(opened.file.url);
+  sessionFileNote = opened.file.note;
+  const { got } = opened;
   return {
     fromCache: got.fromCache,
-    timings: { downloadMs: got.downloadMs, verifyMs: got.verifyMs, sessionMs: performance.now() - t0 },
+    bytes: got.bytes.length,
+    timings: { downloadMs: got.downloadMs, verifyMs: got.verifyMs, sessionMs: opened.sessionMs },
     diagnostics: diagnostics(),
   };
+}
+
+// One run on a blank input, and one resize of a blank photo: WebAssembly and JavaScript start
+// on quickly compiled code and get their optimised code only once they have run for a while,
+// so the very first inference is several times slower than the next. The page asks for this
+// after preloading a model, if no photo has arrived yet. The results are thrown away.
+const WARM_PHOTO = { width: 400, height: 300 };
+
+async function warmUp({ inputName, inputShape, preprocess: p }) {
+  if (!session) throw new ModelError(ERROR_KIND.NO_MODEL, 'No model is loaded.');
+  const t0 = performance.now();
+  const { width, height } = WARM_PHOTO;
+  preprocess(new Uint8Array(width * height * 4), width, height, 4, p);
+  const input = new ort.Tensor('float32', new Float32Array(inputShape.reduce((a, b) => a * b, 1)), inputShape);
+  const outputs = await session.run({ [inputName]: input });
+  for (const t of Object.values(outputs)) t.dispose();
+  input.dispose();
+  return { warmupMs: performance.now() - t0 };
 }
 
 async function classify({ preprocess: p, inputName, outputName }) {
@@ -138,6 +191,8 @@ async function handle(msg) {
       return init(msg);
     case MSG.LOAD_MODEL:
       return loadModel(msg, msg.id);
+    case MSG.WARM_UP:
+      return warmUp(msg);
     case MSG.SET_IMAGE:
       image = { pixels: msg.pixels, width: msg.width, height: msg.height, channels: msg.channels };
       return {};
