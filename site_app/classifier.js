@@ -160,6 +160,9 @@ function buildModelPicker() {
   });
 }
 
+// what choosing a variant downloads: the WebAssembly backend opens the pre-optimized copy
+const downloadBytes = (v) => (state.backend !== 'webgpu' && v.optimized ? v.optimized : v).bytes;
+
 function selectModel(key, variant) {
   const variants = variantsOf(key);
   state.key = key;
@@ -173,7 +176,7 @@ function selectModel(key, variant) {
         'label',
         {},
         make('input', { type: 'radio', name: 'lwm-variant', value: v, checked: v === state.variant }),
-        ` ${v} · ${fmtBytes(entry.variants[v].bytes)}`,
+        ` ${v} · ${fmtBytes(downloadBytes(entry.variants[v]))}`,
       ),
     ),
   );
@@ -575,11 +578,20 @@ function renderDiagnostics(d) {
   ]);
 }
 
+// The worker docs/classifier.md's inline script started while the page loaded (WebAssembly
+// backend), taken once; null when there is none (it failed, or it was taken already).
+function takeEarlyWorker() {
+  const early = window.lwmEarlyWorker ?? null;
+  window.lwmEarlyWorker = null;
+  return early;
+}
+
 async function startWorker(backend) {
   state.client?.terminate();
-  state.client = new WorkerClient(WORKER_URL);
+  const early = backend === 'wasm' ? takeEarlyWorker() : null;
+  state.client = new WorkerClient(WORKER_URL, early);
   state.loaded = null;
-  const reply = await state.client.request(MSG.INIT, { backend });
+  const reply = await (early ? state.client.earlyInit : state.client.request(MSG.INIT, { backend }));
   state.backend = backend;
   renderDiagnostics(reply.diagnostics);
 }
@@ -684,7 +696,8 @@ async function main() {
     el.isolationNote.hidden = false;
   }
   // the worker (and with it the runtime's download and compilation) needs nothing from the
-  // manifest: start it now, while the manifest downloads and the controls are built
+  // manifest: take over the one the page started, or start it now, while the manifest
+  // downloads and the controls are built
   const workerStarted = serial(() => startWorker('wasm'));
   workerStarted.catch(() => {}); // reported below, once the page can show it
   const webgpuChecked = webgpuSupport();

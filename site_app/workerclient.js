@@ -10,28 +10,43 @@ export class WorkerError extends Error {
 }
 
 export class WorkerClient {
-  constructor(url) {
-    this.worker = new Worker(url, { type: 'module' });
+  // `early`: a worker the page's inline script started before this module loaded
+  // (docs/classifier.md), {worker, messages, errors}; its INIT went out as request 0, and what
+  // it said meanwhile was kept. `earlyInit` then settles with that INIT's answer.
+  constructor(url, early = null) {
+    this.worker = early ? early.worker : new Worker(url, { type: 'module' });
     this.pending = new Map();
     this.nextId = 1;
-    this.worker.onmessage = ({ data }) => {
-      const entry = this.pending.get(data.id);
-      if (!entry) return;
-      if (data.type === MSG.PROGRESS) {
-        entry.onProgress?.(data);
-        return;
-      }
-      this.pending.delete(data.id);
-      if (data.type === MSG.DONE) entry.resolve(data);
-      else entry.reject(new WorkerError(data.error));
-    };
+    this.dead = null;
+    this.worker.onmessage = ({ data }) => this.receive(data);
     // a worker that fails to start (its script 404s, a syntax error) fails every request
     this.worker.onerror = (event) => {
       event.preventDefault();
-      this.dead = `The classifier's worker stopped (${event.message || 'its script could not be loaded'}); reload the page.`;
-      this.failAll(this.dead);
+      this.die(event.message);
     };
-    this.dead = null;
+    this.earlyInit = null;
+    if (early) {
+      this.earlyInit = new Promise((resolve, reject) => this.pending.set(0, { resolve, reject }));
+      for (const data of early.messages) this.receive(data);
+      if (early.errors.length) this.die(early.errors[0]);
+    }
+  }
+
+  receive(data) {
+    const entry = this.pending.get(data.id);
+    if (!entry) return;
+    if (data.type === MSG.PROGRESS) {
+      entry.onProgress?.(data);
+      return;
+    }
+    this.pending.delete(data.id);
+    if (data.type === MSG.DONE) entry.resolve(data);
+    else entry.reject(new WorkerError(data.error));
+  }
+
+  die(message) {
+    this.dead = `The classifier's worker stopped (${message || 'its script could not be loaded'}); reload the page.`;
+    this.failAll(this.dead);
   }
 
   request(type, payload = {}, { transfer = [], onProgress } = {}) {
