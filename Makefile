@@ -38,7 +38,7 @@ serve: site
 test: site
 	$(PY) -m pytest
 
-# not a test: measures the browser against native onnxruntime (~7 min on 2 cores), writes benchmarks/results.json
+# not a test: measures the browser against native onnxruntime (~10 min on 2 cores), writes benchmarks/results.json
 bench: site
 	$(PY) -m benchmarks.run
 

@@ -33,7 +33,7 @@ def _timing(median: float) -> dict:
 def fixture_results(key: str) -> dict:
     """A small results file: one model, one variant, made-up figures that are easy to find."""
     return {
-        "schema_version": 1,
+        "schema_version": 2,
         "generated_at": "2000-01-02T03:04:05+00:00",
         "command": ".venv/bin/python -m benchmarks.run",
         "duration_s": 123.0,
@@ -49,12 +49,17 @@ def fixture_results(key: str) -> dict:
             "ratio": {"1": 7.0, "2": 2.5},
         }}}},
         "cold_start": {"model": key, "variant": "fp32", "runs_ms": [1111.0, 1222.0, 1333.0], "median_ms": 1222.0,
-                       "transfer": {"raw_bytes": 9_876_543, "gzip_bytes": 5_432_100, "gzip_level": 6,
-                                    "requests": 17, "python_loaded": False,
-                                    "files": [{"path": "vendor/x.wasm", "bytes": 9_000_000, "gzip_bytes": 5_000_000}]}},
+                       "transfer": {"raw_bytes": 9_876_543, "transferred_bytes": 4_321_000,
+                                    "gzip_bytes": 5_432_100, "gzip_level": 6, "requests": 17, "python_loaded": False,
+                                    "files": [{"path": "vendor/x.wasm", "bytes": 9_000_000, "transferred_bytes": 4_000_000,
+                                               "encoding": "br", "gzip_bytes": 5_000_000}]}},
+        "ceiling": {"op": "MatMul fp32, test", "macs": 512 ** 3,
+                    "native": {"1": _timing(1.25), "2": _timing(0.625)},
+                    "browser": {"1": _timing(11.0), "2": _timing(8.125)}, "ratio": {"1": 8.8, "2": 13.0}},
+        "webnn": {"default": {"args": [], "available": False, "detail": "navigator.ml is not defined"}},
         "experiments": [
             {"name": "default", "change": "nothing", "model": key, "variant": "fp32", "threads": "2",
-             "options": {}, **_timing(4.0), "session_ms": 5.0},
+             "options": {}, **_timing(4.0), "session_ms": 5.0, "first_run_ms": 77.5},
             {"name": "opt-basic", "change": "graphOptimizationLevel 'basic'", "model": key, "variant": "fp32",
              "threads": "2", "options": {"graphOptimizationLevel": "basic"}, **_timing(6.0), "session_ms": 5.0},
             {"name": "bad", "change": "an option refused", "model": key, "variant": "fp32", "threads": "2",
@@ -116,6 +121,12 @@ def test_results_record_the_machine_versions_cold_start_and_experiments(results)
     t = cold["transfer"]
     assert t["raw_bytes"] == sum(f["bytes"] for f in t["files"])
     assert t["gzip_bytes"] == sum(f["gzip_bytes"] for f in t["files"])
+    assert t["transferred_bytes"] == sum(f["transferred_bytes"] for f in t["files"])
+    c = results["ceiling"]
+    for threads in ("1", "2"):
+        assert c["ratio"][threads] == pytest.approx(
+            c["browser"][threads]["median_ms"] / c["native"][threads]["median_ms"], abs=0.01)
+    assert set(results["webnn"]) >= {"default"}
     assert t["python_loaded"] is False  # the classifier page does not load Pyodide
     assert any(e["name"] == "default" for e in results["experiments"])
 
@@ -140,7 +151,11 @@ def test_every_part_renders_the_fixture(render, manifest):
     assert fmt_ratio(7.0) in html and fmt_ratio(2.5) in html  # the headline, 1 and 2 threads
     assert fmt_ms(3.75) in html and fmt_ms(14.0) in html  # browser medians
     assert fmt_ms(1222.0) in html  # cold start
-    assert fmt_bytes(9_876_543) in html and fmt_bytes(5_432_100) in html  # transfer, raw and gzip
+    # transfer: on disk, as received (brotli) and for a gzip-only host
+    assert fmt_bytes(9_876_543) in html and fmt_bytes(4_321_000) in html and fmt_bytes(5_432_100) in html
+    assert fmt_ms(77.5) in html  # an experiment's first run
+    assert fmt_ratio(8.8) in html and fmt_ratio(13.0) in html  # the MatMul ceiling
+    assert "navigator.ml is not defined" in html  # WebNN
     assert "refused by the runtime" in html and "1.50" in html  # experiments, relative to the default
     assert "<svg" in html and 'role="img"' in html  # the chart
     assert "github.com/onnx/models" in html and "10.1145/3688843" in html  # published figures cite sources
@@ -152,7 +167,11 @@ def test_the_goal_verdicts_follow_the_figures(render, manifest):
     assert "met." in render("<!-- benchmark: ratio -->", data)  # 2.5× is within 3×
     data["models"][key]["variants"]["fp32"]["ratio"]["2"] = 3.5
     assert "not met" in render("<!-- benchmark: ratio -->", data)
+    assert "not met" not in render("<!-- benchmark: cold-start -->", data)
     data["cold_start"]["median_ms"] = 2000.0
+    assert "not met" in render("<!-- benchmark: cold-start -->", data)
+    data["cold_start"]["median_ms"] = 1000.0
+    data["cold_start"]["transfer"]["transferred_bytes"] = 8_500_000  # the compressed goal reads the wire
     assert "not met" in render("<!-- benchmark: cold-start -->", data)
 
 
