@@ -45,7 +45,7 @@ MODELS_DIR = Path(os.environ.get("LWM_MODELS_DIR", ROOT / "build" / "models"))
 SITE_DIR = Path(os.environ.get("LWM_SITE_DIR", ROOT / "site"))
 RESULTS = ROOT / "benchmarks" / "results.json"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-# the same flags as tests/conftest.py (headless Debian Chromium, no network but localhost)
+# headless Debian Chromium, no network but localhost; tests/conftest.py launches with these too
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -251,9 +251,9 @@ def browser_and_native(pages: dict, manifest: dict) -> tuple[dict, dict, str | N
 
 
 def ort_format_copies(manifest: dict, workdir: Path) -> dict[str, str]:
-    """The pre-optimized files of EXPERIMENT_MODELS saved in ORT format, under ``workdir``
+    """The pre-optimized files of EXPERIMENT_MODELS made again in ORT format, under ``workdir``
     (inside the served site): {model file: site-relative path of its .ort copy}."""
-    import onnxruntime as ort
+    from export.convert import optimize_for_web
 
     out = {}
     for key, variant in EXPERIMENT_MODELS:
@@ -261,12 +261,7 @@ def ort_format_copies(manifest: dict, workdir: Path) -> dict[str, str]:
         if not v or "optimized" not in v:
             continue
         dest = workdir / (Path(v["optimized"]["file"]).stem + ".ort")
-        so = ort.SessionOptions()
-        # already optimized: save as it is, in the other format
-        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-        so.optimized_model_filepath = str(dest)
-        so.add_session_config_entry("session.save_model_format", "ORT")
-        ort.InferenceSession(str(MODELS_DIR / v["optimized"]["file"]), so, providers=["CPUExecutionProvider"])
+        optimize_for_web(MODELS_DIR / v["file"], dest, model_format="ORT")
         out[v["optimized"]["file"]] = str(dest.relative_to(SITE_DIR))
     return out
 

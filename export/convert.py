@@ -226,12 +226,14 @@ def quantize_int8(
     return used
 
 
-def optimize_for_web(path: Path, dest: Path) -> dict:
+def optimize_for_web(path: Path, dest: Path, model_format: str = "ONNX") -> dict:
     """Save ``path`` with onnxruntime's graph optimizations applied, for onnxruntime-web.
 
     The browser loads ``dest`` with graphOptimizationLevel 'all': the remaining layout passes
     there are cheap, and the saved graph contains only standard ONNX and com.microsoft
-    operators that the WebAssembly build implements. Returns what the manifest records.
+    operators that the WebAssembly build implements. ``model_format`` "ORT" saves it in
+    onnxruntime's own format instead (benchmarks/run.py compares the two). Returns what the
+    manifest records.
     """
     import onnxruntime as ort
 
@@ -240,6 +242,7 @@ def optimize_for_web(path: Path, dest: Path) -> dict:
     so.optimized_model_filepath = str(dest)
     so.intra_op_num_threads = 1
     so.log_severity_level = 3
+    so.add_session_config_entry("session.save_model_format", model_format)
     ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
     if not dest.is_file():
         raise RuntimeError(f"onnxruntime did not write the optimized model {dest}")

@@ -25,24 +25,23 @@ def _three_digits(x: float) -> str:
     return f"{x:.2f}".rstrip("0").rstrip(".")
 
 
-def fmt_count(n: int | float | None) -> str:
-    """Parameters and MACs: '3.5 M', '56.5 M', '4.11 G'."""
+def _si(n: int | float | None, unit: str, sep: str) -> str:
     if n is None:
         return "n/a"
     for scale, prefix in _SI:
         if abs(n) >= scale:
-            return f"{_three_digits(n / scale)} {prefix}"
-    return f"{n:.0f}"
+            return f"{_three_digits(n / scale)} {prefix}{unit}"
+    return f"{n:.0f}{sep}{unit}"
+
+
+def fmt_count(n: int | float | None) -> str:
+    """Parameters and MACs: '3.5 M', '56.5 M', '4.11 G'."""
+    return _si(n, "", "")
 
 
 def fmt_bytes(n: int | float | None) -> str:
     """File and memory sizes in decimal units: '13.4 MB', '812 kB'."""
-    if n is None:
-        return "n/a"
-    for scale, prefix in _SI:
-        if abs(n) >= scale:
-            return f"{_three_digits(n / scale)} {prefix}B"
-    return f"{n:.0f} B"
+    return _si(n, "B", " ")
 
 
 def fmt_ms(ms: float | None) -> str:

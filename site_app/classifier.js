@@ -5,10 +5,10 @@
 // Every URL is computed relative to this module (site/app/classifier.js), so the site works
 // under any sub-path (GitHub Pages) and from `mkdocs serve`.
 //
-// docs/classifier.md loads this module with `async` and preloads its imports and the manifest:
-// it then starts (and starts the worker, which fetches and compiles the runtime) as soon as it
-// has arrived, instead of after the theme's scripts; the page's elements it uses come before
-// its <script> tag, so they exist when it runs.
+// docs/classifier.md starts the worker from an inline script (startWorker takes it over) and
+// loads this module with `async`, its imports and the manifest preloaded: it runs as soon as it
+// has arrived, not after the theme's scripts. The elements it uses come before its <script>
+// tag, so they exist when it runs.
 
 import { ensureIsolation } from './coi.js';
 import { checkFileSize, checkSize, decodeToBitmap, InputError, inspect, smallNote, toRgba } from './imagefile.js';
@@ -78,7 +78,7 @@ const state = {
   loaded: null, // "key.variant" held by the worker
   loadTimings: null, // how that model was loaded
   hasImage: false,
-  inputSeen: false, // any photo given yet (set before it is decoded)
+  inputSeen: false, // any photo given yet (set as soon as it is given, before decoding)
   source: null, // {blob, name} of the current file, to decode again after a backend change
   generation: 0, // bumped by every reader action; older queued work is skipped
   stream: null,
@@ -461,6 +461,7 @@ async function takeBlob(blob, name) {
 }
 
 async function useImage(source, width, height, { label, format, notes }) {
+  state.inputSeen = true; // camera frames come here directly
   // the preview, scaled to fit
   const scale = Math.min(1, PREVIEW_MAX / Math.max(width, height));
   el.preview.width = Math.max(1, Math.round(width * scale));
@@ -680,7 +681,7 @@ function preloadModel() {
     el.modelStatus.textContent = `${modelLabel(state.key, state.variant)} is loaded and ready.`;
   });
   serial(async () => {
-    if (state.inputSeen || state.hasImage || !state.loaded) return; // a photo came first: it does the warming
+    if (state.inputSeen || !state.loaded) return; // a photo came first: it does the warming
     const entry = state.manifest.models[state.key];
     const size = entry.preprocess.input_size;
     await state.client

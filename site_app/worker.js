@@ -102,15 +102,15 @@ async function releaseSession() {
 
 const fileName = (url) => new URL(url).pathname.split('/').pop();
 
-async function openSession(msg, id) {
-  const got = await getModel(msg, (received, total) => post({ type: MSG.PROGRESS, id, received, total }));
+async function openSession(file, id) {
+  const got = await getModel(file, (received, total) => post({ type: MSG.PROGRESS, id, received, total }));
   await warmup;
   const t0 = performance.now();
   const created = await ort.InferenceSession.create(got.bytes, {
     executionProviders: runtime.providers,
     graphOptimizationLevel: 'all',
   });
-  return { created, got, sessionMs: performance.now() - t0 };
+  return { created, got, sessionMs: performance.now() - t0, file: fileName(file.url) };
 }
 
 async function loadModel(msg, id) {
@@ -118,31 +118,33 @@ async function loadModel(msg, id) {
   await releaseSession();
   // The WebAssembly backend takes the pre-optimized file when there is one: the same model,
   // opened without the QDQ fusion that costs about half a second (benchmarks/run.py). If this
-  // runtime cannot open it (a newer onnxruntime wrote it), the portable file still can.
-  const plan = [];
-  if (backend === 'wasm' && msg.optimized) {
-    plan.push({ ...msg, ...msg.optimized, note: 'pre-optimized for onnxruntime-web' });
-  }
-  plan.push({ ...msg, optimized: undefined, note: plan.length ? 'portable file, after the pre-optimized one failed' : null });
+  // runtime cannot open it (a newer onnxruntime wrote it), the portable file still can. A
+  // download or checksum failure (ModelError) is reported as it is: the other file would
+  // fare no better.
   let opened = null;
-  let lastError = null;
-  for (const file of plan) {
+  let note = null;
+  if (backend === 'wasm' && msg.optimized) {
     try {
-      opened = { ...(await openSession(file, id)), file };
-      break;
+      opened = await openSession({ ...msg, ...msg.optimized }, id);
+      note = 'pre-optimized for onnxruntime-web';
     } catch (err) {
-      if (err instanceof ModelError) throw err; // download or checksum: the next file would fail alike
-      lastError = err;
+      if (err instanceof ModelError) throw err;
+      note = 'portable file, after the pre-optimized one failed';
     }
   }
   if (!opened) {
-    throw new ModelError(ERROR_KIND.SESSION, `onnxruntime could not open ${msg.label}: ${lastError?.message || lastError}`);
+    try {
+      opened = await openSession(msg, id);
+    } catch (err) {
+      if (err instanceof ModelError) throw err;
+      throw new ModelError(ERROR_KIND.SESSION, `onnxruntime could not open ${msg.label}: ${err.message || err}`);
+    }
   }
   session = opened.created;
   sessionsOpen++;
   sessionLabel = msg.label;
-  sessionFile = fileName(opened.file.url);
-  sessionFileNote = opened.file.note;
+  sessionFile = opened.file;
+  sessionFileNote = note;
   const { got } = opened;
   return {
     fromCache: got.fromCache,

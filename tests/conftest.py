@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.run import CHROMIUM_ARGS
+
 ROOT = Path(__file__).resolve().parents[1]
 MODELS_DIR = Path(os.environ.get("LWM_MODELS_DIR", ROOT / "build" / "models"))
 SITE_DIR = ROOT / "site"
@@ -67,15 +69,7 @@ def browser_type_launch_args(browser_type_launch_args):
     return {
         **browser_type_launch_args,
         "executable_path": CHROMIUM,
-        "args": [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-        ],
+        "args": CHROMIUM_ARGS,
     }
 
 

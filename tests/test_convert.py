@@ -90,6 +90,12 @@ def test_optimized_for_web_is_fused_and_computes_the_same(tmp_path):
     run = lambda p: ort.InferenceSession(str(p), providers=["CPUExecutionProvider"]).run(None, {INPUT_NAME: x})[0]
     np.testing.assert_allclose(run(opt), run(int8), rtol=0, atol=1e-5)
 
+    # the same graph in onnxruntime's own format (the benchmark's ORT-format experiment)
+    ort_file = tmp_path / "tiny.int8.ort"
+    optimize_for_web(int8, ort_file, model_format="ORT")
+    assert ort_file.read_bytes()[4:8] == b"ORTM"  # a FlatBuffers ORT model, not ONNX protobuf
+    np.testing.assert_allclose(run(ort_file), run(int8), rtol=0, atol=1e-5)
+
 
 def test_every_int8_variant_has_a_matching_optimized_file(manifest, models_dir):
     import hashlib

@@ -18,6 +18,7 @@ from test_classifier import (
     choose_file,
     choose_model,
     diagnostic,
+    loaded_file,
     open_classifier,
     pretrained,
     shown,
@@ -39,12 +40,6 @@ HEAP_GROWTH_BOUND = 20e6
 def smallest_variant(manifest, key):
     variants = manifest["models"][key]["variants"]
     return min(variants, key=lambda v: variants[v]["bytes"])
-
-
-def loaded_file(manifest, key, variant):
-    """The file the WebAssembly backend downloads: the pre-optimized copy when there is one."""
-    v = manifest["models"][key]["variants"][variant]
-    return v.get("optimized") or v
 
 
 def model_pattern(manifest, key, variant):

@@ -9,7 +9,15 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from test_classifier import CAT_CLASSES, classify_sample, diagnostic, open_classifier, top5, wait_for_answer
+from test_classifier import (
+    CAT_CLASSES,
+    classify_sample,
+    diagnostic,
+    loaded_file,
+    open_classifier,
+    top5,
+    wait_for_answer,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -28,10 +36,9 @@ def test_the_worker_the_page_started_is_the_one_in_use(page, site_url, manifest)
 
 def test_the_default_model_loads_before_any_photo(page, site_url, manifest):
     key = next(k for k, m in manifest["models"].items() if m["pretrained"])
-    v = manifest["models"][key]["variants"]["int8"]
     models = []
     page.on("request", lambda r: r.url.endswith(".onnx") and models.append(r.url.rsplit("/", 1)[-1]))
     open_classifier(page, site_url)
     expect(page.get_by_role("status", name="Model status")).to_contain_text("is loaded and ready", timeout=60_000)
-    assert models == [(v.get("optimized") or v)["file"]]
+    assert models == [loaded_file(manifest, key, "int8")["file"]]
     expect(page.get_by_role("status", name="Results").get_by_role("listitem")).to_have_count(0)  # no photo, no answer
