@@ -126,14 +126,9 @@ def summarize(times: list[float]) -> dict:
 
 
 def machine() -> dict:
-    cpu = None
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    from export.cpu import describe
+
+    cpu = describe()  # {"cpu", "cpu_features", "cpu_summary"}: native kernels depend on them
     mem = None
     try:
         for line in Path("/proc/meminfo").read_text().splitlines():
@@ -142,7 +137,7 @@ def machine() -> dict:
     except OSError:
         pass
     return {
-        "cpu": cpu or platform.processor() or platform.machine(),
+        **cpu,
         "cores": os.cpu_count(),
         "memory_bytes": mem,
         "platform": platform.platform(),

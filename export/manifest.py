@@ -3,7 +3,10 @@
 Schema, version 1 (``schema_version``). Top level:
 
 - ``schema_version`` (int), ``generated_at`` (ISO 8601 UTC), ``generator`` (str)
-- ``environment``: python, torch, onnx, onnxruntime, onnxslim versions; platform; cpu count
+- ``environment``: python, torch, onnx, onnxruntime, onnxslim versions; platform; cpu count;
+  ``cpu`` (model name), ``cpu_features`` (the instruction sets onnxruntime's kernels use, as
+  /proc/cpuinfo names them) and ``cpu_summary`` (e.g. "AVX-512 + VNNI"; null when unknown),
+  from export/cpu.py: native latency depends on them
 - ``lightweight_rule``: {"text", "max_params", "max_macs"} (see export/catalog.py)
 - ``measurement``: what "macs", "depth", "activation_memory_bytes" and latency mean
 - ``validation``: the calibration and validation image sets (counts, source photos)
@@ -79,6 +82,8 @@ def _environment() -> dict:
     import onnxslim
     import torch
 
+    from . import cpu
+
     return {
         "python": platform.python_version(),
         "torch": torch.__version__,
@@ -88,6 +93,8 @@ def _environment() -> dict:
         "platform": platform.platform(),
         "machine": platform.machine(),
         "cpu_count": os.cpu_count(),
+        # native latency depends on the CPU's instruction sets (AVX-512, VNNI...), not only its cores
+        **cpu.describe(),
     }
 
 

@@ -93,10 +93,21 @@ def _variants(data: dict):
                 yield key, v, m["variants"][v]
 
 
+# results files written before the benchmark recorded the CPU's features lack these keys
+NOT_RECORDED = "instruction-set features not recorded"
+
+
+def _features(m: dict) -> str:
+    """What native onnxruntime's kernels could use on the benchmark's CPU: "AVX-512 + VNNI"."""
+    return escape(m.get("cpu_summary") or NOT_RECORDED)
+
+
 def _when(data: dict) -> str:
     m, ver = data["machine"], data["versions"]
     mem = f", {fmt_bytes(m['memory_bytes'])} memory" if m.get("memory_bytes") else ""
-    return (f"measured {escape(data['generated_at'])} on {escape(str(m['cpu']))} ({m['cores']} cores{mem}), "
+    # the CPU's instruction sets go with every figure: native latency, and so every ratio, depends on them
+    return (f"measured {escape(data['generated_at'])} on {escape(str(m['cpu']))} "
+            f"({_features(m)}; {m['cores']} cores{mem}), "
             f"{escape(ver['browser'])}, onnxruntime-web {escape(ver['onnxruntime_web'])}, "
             f"onnxruntime {escape(ver['onnxruntime'])}")
 
@@ -111,6 +122,9 @@ def machine(ctx, data: dict) -> str:
     rows = [
         ["Date", escape(data["generated_at"])],
         ["CPU", escape(str(m["cpu"]))],
+        ["Instruction sets native onnxruntime can use",
+         _features(m) + (f'<br><small><code>{escape(" ".join(m["cpu_features"]))}</code></small>'
+                         if m.get("cpu_features") else "")],
         ["Cores", str(m["cores"])],
         ["Memory", fmt_bytes(m.get("memory_bytes"))],
         ["Operating system", escape(str(m.get("platform")))],
@@ -124,6 +138,12 @@ def machine(ctx, data: dict) -> str:
     method = [[escape(k.replace("_", " ")), escape(v)] for k, v in data["method"].items()]
     return (_table(["", "This run"], rows, caption="The machine, the browser and the libraries")
             + _table(["What", "How it was measured"], method, caption="Method, as recorded in the results file"))
+
+
+def cpu(ctx, data: dict) -> str:
+    """Inline, for the page's prose: "AMD EPYC (AVX-512 + VNNI)"."""
+    m = data["machine"]
+    return f"{escape(str(m['cpu']))} ({_features(m)})"
 
 
 def ratio(ctx, data: dict) -> str:
@@ -305,6 +325,7 @@ def goals(ctx, data: dict) -> str:
 PARTS: dict[str, Callable] = {
     "goals": goals,
     "machine": machine,
+    "cpu": cpu,
     "ratio": ratio,
     "table": table,
     "chart": chart,

@@ -175,7 +175,7 @@ def model_card(ctx: Context, arg: str | None) -> str:
             fmt_bytes(d["activation_memory_bytes"]),
             fmt_ms(_variant_latency(e, v, "1")),
             fmt_ms(_variant_latency(e, v, "2")),
-            f'{fmt_pct(val["top1_agreement"])} of {val["images"]}',
+            f'{fmt_pct(val["top1_agreement"])} of {val["images"]}' if e["pretrained"] else NOT_MEASURED_UNTRAINED,
         ])
     variants_html = _table(
         ["Variant", "File size", "gzip", "Peak activations", "Latency, 1 thread", "Latency, 2 threads",
@@ -414,16 +414,22 @@ def quantization_table(ctx: Context, arg: str | None) -> str:
             continue
         f32 = v["fp32"]["bytes"]
         agree = [v[x]["validation"] for x in ("fp16", "int8")]
+        if e["pretrained"]:
+            agreement = [
+                fmt_pct(agree[0]["top1_agreement"]),
+                fmt_pct(agree[1]["top1_agreement"]),
+                (f'{fmt_pct(agree[1]["top1_agreement_confident"])} of {agree[1]["confident_images"]}'
+                 if agree[1]["top1_agreement_confident"] is not None else "no confident image"),
+            ]
+        else:
+            agreement = [NOT_MEASURED_UNTRAINED] * 3
         rows.append([
             ctx.model_link(k),
             "yes" if e["pretrained"] else "no (untrained)",
             fmt_bytes(f32),
             f'{fmt_bytes(v["fp16"]["bytes"])} ({v["fp16"]["bytes"] / f32:.2f}×)',
             f'{fmt_bytes(v["int8"]["bytes"])} ({v["int8"]["bytes"] / f32:.2f}×)',
-            fmt_pct(agree[0]["top1_agreement"]),
-            fmt_pct(agree[1]["top1_agreement"]),
-            (f'{fmt_pct(agree[1]["top1_agreement_confident"])} of {agree[1]["confident_images"]}'
-             if agree[1]["top1_agreement_confident"] is not None else "no confident image"),
+            *agreement,
         ])
     n = ctx.manifest["validation"]["validation_images"]
     return _table(

@@ -161,6 +161,32 @@ def test_every_part_renders_the_fixture(render, manifest):
     assert "github.com/onnx/models" in html and "10.1145/3688843" in html  # published figures cite sources
 
 
+# the parts that show native latency or a browser ÷ native ratio
+NATIVE_PARTS = ("cpu", "ratio", "table", "chart", "ceiling", "goals", "machine")
+
+
+def test_every_native_figure_names_the_cpus_instruction_sets(render, manifest):
+    data = fixture_results(next(iter(manifest["models"])))
+    data["machine"].update(cpu_features=["avx2", "fma", "avx512f", "avx512_vnni"], cpu_summary="AVX-512 + VNNI")
+    for part in NATIVE_PARTS:
+        html = render(f"<!-- benchmark: {part} -->", data)
+        assert "Test CPU 9000" in html and "AVX-512 + VNNI" in html, part
+        assert lwm_bench.NOT_RECORDED not in html, part
+    assert "avx2 fma avx512f avx512_vnni" in render("<!-- benchmark: machine -->", data)
+    assert render("<!-- benchmark: cpu -->", data) == "Test CPU 9000 (AVX-512 + VNNI)"
+
+
+def test_a_results_file_from_before_the_features_were_recorded_still_renders(render, manifest):
+    data = fixture_results(next(iter(manifest["models"])))
+    assert "cpu_summary" not in data["machine"]
+    for part in NATIVE_PARTS:
+        html = render(f"<!-- benchmark: {part} -->", data)
+        assert "Test CPU 9000" in html and lwm_bench.NOT_RECORDED in html, part
+    # recorded but unknown (a platform the benchmark cannot read features on) reads the same
+    data["machine"].update(cpu_features=[], cpu_summary=None)
+    assert render("<!-- benchmark: cpu -->", data) == f"Test CPU 9000 ({lwm_bench.NOT_RECORDED})"
+
+
 def test_the_goal_verdicts_follow_the_figures(render, manifest):
     key = next(iter(manifest["models"]))
     data = fixture_results(key)

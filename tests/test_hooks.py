@@ -83,6 +83,19 @@ def test_every_chart_renders_an_svg_with_its_data_table(render, manifest):
     assert fmt_count(manifest["models"]["mobilenet_v3_small"]["macs"]) in html
 
 
+def test_native_latency_names_the_cpus_instruction_sets(manifest):
+    recorded = {**manifest, "environment": {**manifest["environment"], "cpu": "Test CPU 9000",
+                                            "cpu_features": ["avx2", "fma"],
+                                            "cpu_summary": "AVX2 + FMA (no AVX-512, no VNNI)"}}
+    chart = shortcodes.expand("<!-- chart: latency -->", recorded, "compare/")
+    assert "Test CPU 9000 (AVX2 + FMA (no AVX-512, no VNNI); " in chart
+    assert "<code>cpu_features</code></td><td>avx2 fma</td>" in shortcodes.expand("<!-- measurement -->", recorded, "x/")
+    # a manifest exported before the features were recorded still renders
+    before = {**manifest, "environment": {k: v for k, v in manifest["environment"].items()
+                                          if k not in ("cpu", "cpu_features", "cpu_summary")}}
+    assert "instruction-set features not recorded" in shortcodes.expand("<!-- chart: latency -->", before, "compare/")
+
+
 def test_layer_table_totals_match_the_manifest(render, manifest):
     entry = manifest["models"]["squeezenet1_1"]
     html = render("<!-- layer-table: squeezenet1_1 -->")
