@@ -2,11 +2,13 @@
 
 Nothing is downloaded: every image comes from scikit-image's bundled ``skimage/data``.
 The two sets never share a source photo, so int8 calibration never sees the images that
-judge it. Both sets are enlarged with deterministic crops and flips.
+judge it. Both sets are enlarged with deterministic crops and flips. Each photo is decoded
+once per process: the manifest and every model's export ask for the same sets again.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,6 +75,14 @@ def load_rgb(path: str | Path) -> np.ndarray:
         return np.asarray(im.convert("RGB"))
 
 
+@functools.lru_cache(maxsize=None)
+def _skimage_photo(file: str) -> np.ndarray:
+    """load_rgb() of a file in skimage/data, decoded once; read-only, as it is shared."""
+    rgb = load_rgb(skimage_data_dir() / file)
+    rgb.flags.writeable = False
+    return rgb
+
+
 def _views(rgb: np.ndarray, n_crops: int, rng: np.random.Generator | None) -> list[np.ndarray]:
     """The photo, its mirror, and crops (fixed corners/centre, or seeded random boxes)."""
     h, w = rgb.shape[:2]
@@ -98,7 +108,7 @@ def validation_images() -> list[tuple[str, np.ndarray]]:
     """(label, image) pairs: every sample and extra photo, mirrored and cropped (12 views each)."""
     out = []
     for photo in SAMPLES + _VALIDATION_EXTRA:
-        rgb = load_rgb(skimage_data_dir() / photo.file)
+        rgb = _skimage_photo(photo.file)
         for i, v in enumerate(_views(rgb, n_crops=5, rng=None)):
             out.append((f"{photo.id}#{i}", v))
     return out
@@ -109,7 +119,7 @@ def calibration_images(seed: int = 0) -> list[tuple[str, np.ndarray]]:
     rng = np.random.default_rng(seed)
     out = []
     for name in _CALIBRATION:
-        rgb = load_rgb(skimage_data_dir() / name)
+        rgb = _skimage_photo(name)
         for i, v in enumerate(_views(rgb, n_crops=3, rng=rng)):
             out.append((f"{name}#{i}", v))
     return out
