@@ -4,11 +4,13 @@
   onnxslim, written as a single file (no external data).
 - fp16: weights and activations in half precision; inputs and outputs stay float32 so
   every variant takes the same tensor.
-- int8: static QDQ quantization with onnxruntime, per-channel int8 weights and uint8
-  activations, calibrated on photos disjoint from the validation set. Min/max calibration
-  is the default: on EfficientNet-Lite0 it matched percentile and entropy calibration in
-  agreement at a tenth of the time, and moving-average or symmetric activation ranges were
-  much worse. The classifier's output (the logits) is left in float.
+- int8: static QDQ quantization with onnxruntime, uint8 activations, per-channel symmetric
+  8-bit weights, calibrated on photos disjoint from the validation set. The file computes
+  the same integers on every CPU and in the browser: depthwise weights are int8, all other
+  weights uint8 (see "Portable int8" below). Weights and biases are set by
+  ``quantize_layer``, with bias correction. Min/max calibration is the default: on
+  EfficientNet-Lite0 it matched percentile and entropy calibration in agreement at a tenth
+  of the time. The classifier's output (the logits) is left in float.
 - int8, pre-optimized for the browser (``optimize_for_web``): the int8 file with
   onnxruntime's "extended" graph optimizations already applied and saved, so onnxruntime-web
   does not spend half a second fusing QuantizeLinear/DequantizeLinear pairs into QLinearConv
@@ -20,11 +22,11 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 import onnx
 import torch
+from onnx import numpy_helper
 
 INPUT_NAME = "input"
 OUTPUT_NAME = "logits"
@@ -70,112 +72,279 @@ def convert_fp16(fp32_path: Path, path: Path) -> onnx.ModelProto:
     return half
 
 
-class _Reader:
-    """onnxruntime CalibrationDataReader over preprocessed tensors, one image at a time."""
+# Portable int8. onnxruntime's x86 kernels for uint8 activations x int8 weights add pairs of
+# products in a signed 16-bit lane (VPMADDUBSW) on CPUs without VNNI: 255*127 + 255*127
+# saturates at 32767, so an AVX2 laptop computed other logits than an AVX-512 VNNI server
+# and than the browser. Two kinds of layers cannot saturate: uint8 x uint8 products, which
+# every kernel widens to 16 bits before multiplying, and depthwise convolutions, whose
+# kernels widen both operands. So depthwise weights are int8 (the faster kernels), every
+# other weighted layer's are uint8 with zero point 128; both use the full 8 bits.
+# ``saturation_risks`` checks a file for this; tests/test_int8_portability.py runs the kernels
+# on an emulated AVX2 CPU.
+WEIGHT_QMAX = 127  # symmetric per-channel weights in -127..127 (+128 when stored as uint8)
+UINT8_WEIGHT_ZERO_POINT = 128
+# Bound on |bias| in int32 units: half the int32 range, so bias plus the products' sum
+# (at most 255 * 127 * K, under 2**28 for every layer here) never wraps.
+BIAS_QMAX = 2**30
+# the largest |int8 weight| two of which the non-VNNI kernels can add without saturating:
+# 255 * (64 + 64) = 32640 <= 32767
+INT8_PAIR_SAFE = 64
+CALIBRATION_BATCH = 16
 
-    def __init__(self, tensors: Iterable[np.ndarray]):
-        self._it = iter([{INPUT_NAME: t} for t in tensors])
+
+class _Reader:
+    """onnxruntime CalibrationDataReader over preprocessed tensors, a batch at a time."""
+
+    def __init__(self, tensors: list[np.ndarray], batch: int = CALIBRATION_BATCH):
+        self._it = iter([{INPUT_NAME: np.concatenate(tensors[i : i + batch])} for i in range(0, len(tensors), batch)])
 
     def get_next(self):
         return next(self._it, None)
 
 
-def _float_kept_nodes(model: onnx.ModelProto, keep_first_conv: bool, keep_last_gemm: bool) -> list[str]:
-    """Nodes left in float: the stem conv sees raw pixels, the classifier sets the logits."""
-    names = []
-    convs = [n for n in model.graph.node if n.op_type == "Conv"]
-    if keep_first_conv and convs:
-        names.append(convs[0].name)
-    heads = [n for n in model.graph.node if n.op_type in ("Gemm", "MatMul")]
-    if keep_last_gemm and heads:
-        names.append(heads[-1].name)
-    elif keep_last_gemm and convs:  # SqueezeNet's classifier is a 1x1 conv
-        names.append(convs[-1].name)
-    return names
+def _attrs(node: onnx.NodeProto) -> dict:
+    return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
 
 
-def _input_means(model: onnx.ModelProto, nodes: list, calibration: list[np.ndarray]) -> dict[str, np.ndarray]:
-    """Per-channel mean of each node's data input over the calibration images (fp32 graph)."""
+def _weighted_nodes(model: onnx.ModelProto) -> list[onnx.NodeProto]:
+    inits = {i.name for i in model.graph.initializer}
+    return [n for n in model.graph.node if n.op_type in ("Conv", "Gemm") and n.input[1] in inits]
+
+
+def _is_depthwise(node: onnx.NodeProto, weight_shape) -> bool:
+    """A grouped conv with one input channel per group (MobileNet's and EfficientNet's dw)."""
+    return node.op_type in ("Conv", "QLinearConv") and _attrs(node).get("group", 1) > 1 and weight_shape[1] == 1
+
+
+def _channel_axis(node: onnx.NodeProto) -> int:
+    """The weight's output-channel axis: Conv (out, in, kh, kw); Gemm B is (N, K) when transB."""
+    return 1 if node.op_type == "Gemm" and not _attrs(node).get("transB", 0) else 0
+
+
+def _prepare(model: onnx.ModelProto) -> onnx.ModelProto:
+    """Name every node (``_set_weights`` finds each layer again by its name) and give every
+    Conv/Gemm a bias (zeros if it had none): bias correction is written into it."""
+    for i, node in enumerate(model.graph.node):
+        node.name = node.name or f"{node.op_type}_{i}"
+    inits = {i.name: i for i in model.graph.initializer}
+    for node in _weighted_nodes(model):
+        if len(node.input) > 2 and node.input[2]:
+            continue
+        channels = inits[node.input[1]].dims[_channel_axis(node)]
+        name = node.input[1] + "_bias"
+        model.graph.initializer.append(numpy_helper.from_array(np.zeros(channels, np.float32), name))
+        while len(node.input) < 2:
+            node.input.append("")
+        node.input.append(name)
+    return model
+
+
+def calibration_statistics(model: onnx.ModelProto, calibration: list[np.ndarray],
+                           threads: int = 0) -> tuple[dict, dict]:
+    """One pass over the calibration images through the fp32 graph, collecting
+
+    - the min and max of every float tensor that onnxruntime's MinMax calibrator would
+      calibrate (each input and output of every node, initializers aside), and
+    - the per-channel mean of every Conv/Gemm data input, for bias correction.
+
+    Returns ``(ranges {tensor: (min, max)}, means {tensor: (channels,)})``. Only small
+    reductions leave the session. The graph runs with every optimization, which is 1.5x
+    faster than onnxruntime's own calibrator (it runs the graph unoptimized); the ranges
+    differ from its by float rounding (7e-7 relative on EfficientNet-Lite2).
+    """
     import onnxruntime as ort
 
     probe = onnx.ModelProto()
     probe.CopyFrom(model)
-    names = list(dict.fromkeys(n.input[0] for n in nodes))
-    known = {o.name for o in probe.graph.output}
-    for name in names:
-        if name not in known:
-            probe.graph.output.append(onnx.helper.make_empty_tensor_value_info(name))
+    g = probe.graph
+    inits = {i.name for i in g.initializer}
+    infos = {vi.name: vi for vi in list(g.value_info) + list(g.output) + list(g.input)}
+    floats = (onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16)
+    tensors = sorted({
+        t for n in g.node for t in list(n.input) + list(n.output)
+        if t in infos and t not in inits and infos[t].type.tensor_type.elem_type in floats
+    })
+    conv_inputs = sorted({n.input[0] for n in _weighted_nodes(model)})
+    outputs, added = [], []
+
+    def reduce(op: str, tensor: str, axes: list[int] | None) -> str:
+        name = f"{tensor}__{op}"
+        inputs = [tensor]
+        if axes is not None:
+            g.initializer.append(numpy_helper.from_array(np.array(axes, np.int64), name + "_axes"))
+            inputs.append(name + "_axes")
+        added.append(onnx.helper.make_node(op, inputs, [name], keepdims=0))
+        g.output.append(onnx.helper.make_empty_tensor_value_info(name))
+        outputs.append(name)
+        return name
+
+    for t in tensors:
+        reduce("ReduceMin", t, None)
+        reduce("ReduceMax", t, None)
+    for t in conv_inputs:  # NCHW conv input: mean over the batch and the map; (N, K): over the batch
+        rank = len(infos[t].type.tensor_type.shape.dim)
+        reduce("ReduceSum", t, [0, 2, 3] if rank == 4 else [0])
+    g.node.extend(added)
     so = ort.SessionOptions()
-    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL  # keep every tensor
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    so.intra_op_num_threads = threads
     so.log_severity_level = 3
     sess = ort.InferenceSession(probe.SerializeToString(), so, providers=["CPUExecutionProvider"])
+    lo: dict[str, float] = {}
+    hi: dict[str, float] = {}
     sums: dict[str, np.ndarray] = {}
-    for x in calibration:
-        for name, value in zip(names, sess.run(names, {INPUT_NAME: x})):
-            axes = (0, 2, 3) if value.ndim == 4 else (0,)  # NCHW conv input or (N, K) Gemm input
-            sums[name] = sums.get(name, 0.0) + value.astype(np.float64).mean(axis=axes)
-    return {k: v / len(calibration) for k, v in sums.items()}
+    count: dict[str, int] = {}
+    batch_dim = next(i for i in model.graph.input if i.name == INPUT_NAME).type.tensor_type.shape.dim[0]
+    batch = batch_dim.dim_value or CALIBRATION_BATCH  # a fixed batch size, or our own
+    for feed in _Reader(calibration, batch)._it:
+        values = dict(zip(outputs, sess.run(outputs, feed)))
+        for t in tensors:
+            lo[t] = min(lo.get(t, np.inf), float(values[f"{t}__ReduceMin"]))
+            hi[t] = max(hi.get(t, -np.inf), float(values[f"{t}__ReduceMax"]))
+        for t in conv_inputs:
+            sums[t] = sums.get(t, 0.0) + values[f"{t}__ReduceSum"].astype(np.float64)
+    for t in conv_inputs:
+        rank = len(infos[t].type.tensor_type.shape.dim)
+        dims = [d.dim_value for d in infos[t].type.tensor_type.shape.dim]
+        per_image = int(np.prod(dims[2:])) if rank == 4 else 1
+        count[t] = len(calibration) * per_image
+    ranges = {t: (np.float32(lo[t]), np.float32(hi[t])) for t in tensors}
+    return ranges, {t: sums[t] / count[t] for t in conv_inputs}
 
 
-def correct_bias(model: onnx.ModelProto, calibration: list[np.ndarray]) -> onnx.ModelProto:
-    """Empirical bias correction (Nagel et al. 2019, "Data-Free Quantization", section 4.2).
+def shared_add_ranges(model: onnx.ModelProto, ranges: dict) -> dict:
+    """Give the inputs and the output of every Add of two activations one common range.
 
-    Rounding weights to int8 shifts each output channel's mean by dW . E[x]; subtracting
-    that shift from the float bias before quantization cancels it. dW is computed exactly as
-    onnxruntime will round: per output channel, symmetric, scale = max|w| / 127, round half
-    to even. On EfficientNet-Lite0 the weight rounding alone, with float activations, caused
-    every top-1 flip of the int8 model on our validation set.
+    onnxruntime runs a quantized Add (QLinearAdd) in fixed-point integers on x86 and in
+    float in WebAssembly and on ARM; with three different scales the two roundings
+    disagree on rare values (one element in Lite0's ninth block on the cat photo, which
+    then spreads). With one scale and zero point the sum is (a - z) + (b - z) + z in both,
+    exactly. Residual streams chain Adds, so the ranges are merged transitively; the
+    common range is the union of the calibrated ones.
     """
-    from onnx import numpy_helper
+    parent = {t: t for t in ranges}
 
-    inits = {i.name: i for i in model.graph.initializer}
-    nodes = [n for n in model.graph.node if n.op_type in ("Conv", "Gemm") and n.input[1] in inits]
-    means = _input_means(model, nodes, calibration)
-    for node in nodes:
-        w = numpy_helper.to_array(inits[node.input[1]]).astype(np.float64)
-        attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
-        if node.op_type == "Gemm" and not attrs.get("transB", 0):
-            w = w.T  # make it (out, in)
-        flat = w.reshape(w.shape[0], -1)
-        scale = np.abs(flat).max(axis=1) / 127.0
-        scale[scale == 0] = 1.0
-        dw = (np.clip(np.round(flat / scale[:, None]), -127, 127) * scale[:, None] - flat).reshape(w.shape)
-        mean = means[node.input[0]]
-        if node.op_type == "Gemm":
-            shift = dw @ mean
-        else:  # grouped conv: each output channel sees only its group's inputs
-            groups = attrs.get("group", 1)
-            cin = dw.shape[1]
-            per_in = np.repeat(mean.reshape(groups, cin), dw.shape[0] // groups, axis=0)  # (out, cin)
-            shift = (dw.sum(axis=(2, 3)) * per_in).sum(axis=1)
-        if len(node.input) > 2 and node.input[2]:
-            bias = numpy_helper.to_array(inits[node.input[2]]).astype(np.float64)
-            inits[node.input[2]].CopyFrom(numpy_helper.from_array((bias - shift).astype(np.float32), node.input[2]))
-        else:
-            name = node.input[1] + "_corrected_bias"
-            model.graph.initializer.append(numpy_helper.from_array((-shift).astype(np.float32), name))
-            while len(node.input) < 2:
-                node.input.append("")
-            node.input.append(name)
-    return model
+    def root(t: str) -> str:
+        while parent[t] != t:
+            parent[t] = parent[parent[t]]
+            t = parent[t]
+        return t
+
+    for node in model.graph.node:
+        if node.op_type == "Add" and all(t in ranges for t in (*node.input[:2], node.output[0])):
+            a, b, c = (root(t) for t in (*node.input[:2], node.output[0]))
+            parent[b] = a
+            parent[c] = a
+    groups: dict[str, list[str]] = {}
+    for t in ranges:
+        groups.setdefault(root(t), []).append(t)
+    out = dict(ranges)
+    for members in groups.values():
+        lo = min(ranges[t][0] for t in members)
+        hi = max(ranges[t][1] for t in members)
+        for t in members:
+            out[t] = (np.float32(lo), np.float32(hi))
+    return out
 
 
-def quantize_int8(
-    fp32_path: Path,
-    path: Path,
-    calibration: list[np.ndarray],
-    method: str = "minmax",
-    keep_first_conv: bool = False,
-    keep_last_gemm: bool = False,
-    bias_correction: bool = True,
-) -> str:
-    """Write the int8 model; return the calibration method actually used."""
-    from onnxruntime.quantization import (
-        CalibrationMethod,
-        QuantFormat,
-        QuantType,
-        quantize_static,
-    )
+def _mean_shift(dw: np.ndarray, mean: np.ndarray, groups: int) -> np.ndarray:
+    """dW . E[x] per output channel; ``dw`` is (out, in/groups, ...) with channels first."""
+    if dw.ndim == 2:  # Gemm
+        return dw @ mean
+    cin = dw.shape[1]
+    per_in = np.repeat(mean.reshape(groups, cin), dw.shape[0] // groups, axis=0)  # (out, cin)
+    return (dw.sum(axis=tuple(range(2, dw.ndim))) * per_in).sum(axis=1)
+
+
+def quantize_layer(w: np.ndarray, bias: np.ndarray, input_scale: float, input_mean: np.ndarray,
+                   groups: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One layer's weights and bias as the int8 file stores them.
+
+    ``w`` has its output channels first. Returns (w_int in -127..127, weight scale (float32),
+    int32 bias, bias scale (float32) = input_scale * weight scale, as the kernels assume).
+
+    Bias correction (Nagel et al. 2019, "Data-Free Quantization", section 4.2): rounding the
+    weights shifts each output channel's mean by dW . E[x]; it is taken out of the bias.
+    On EfficientNet-Lite0 the weight rounding alone, with float activations, caused every
+    top-1 flip of the int8 model on our validation set. A channel whose weights are all
+    (nearly) zero gets a scale large enough for its bias to fit the int32 range.
+    """
+    w = w.astype(np.float64)
+    flat = w.reshape(w.shape[0], -1)
+    scale = np.abs(flat).max(axis=1) / WEIGHT_QMAX
+    corrected = bias.astype(np.float64)
+    for _ in range(2):  # the bias bound can raise a scale, which changes that channel's rounding
+        safe = np.where(scale > 0, scale, 1.0)
+        w_int = np.clip(np.round(flat / safe[:, None]), -WEIGHT_QMAX, WEIGHT_QMAX)
+        dw = (w_int * safe[:, None] - flat).reshape(w.shape)
+        corrected = bias - _mean_shift(dw, input_mean, groups)
+        scale = np.maximum(scale, np.abs(corrected) / (input_scale * BIAS_QMAX))
+    scale32 = np.where(scale > 0, scale, 1.0).astype(np.float32)
+    w_int = np.clip(np.round(flat / scale32[:, None].astype(np.float64)), -WEIGHT_QMAX, WEIGHT_QMAX)
+    bias_scale32 = (np.float32(input_scale) * scale32).astype(np.float32)
+    b_int = np.round(corrected / bias_scale32.astype(np.float64))
+    return w_int.reshape(w.shape).astype(np.int32), scale32, b_int.astype(np.int32), bias_scale32
+
+
+def _set_axis(node: onnx.NodeProto, axis: int) -> None:
+    del node.attribute[:]  # DequantizeLinear's only attributes are axis and block_size
+    node.attribute.append(onnx.helper.make_attribute("axis", axis))
+
+
+def _set_weights(q: onnx.ModelProto, fp32: onnx.ModelProto, means: dict[str, np.ndarray]) -> None:
+    """Overwrite the quantizer's weights and biases with ``quantize_layer``'s, in place.
+
+    The quantizer is asked for per-tensor weights (its per-channel rounding is a Python loop
+    over channels, a tenth of the export's time, and would be thrown away here): this makes
+    them per channel, with the DequantizeLinear nodes' axis set to match.
+    """
+    q_inits = {i.name: i for i in q.graph.initializer}
+    uses: dict[str, int] = {}
+    for n in q.graph.node:
+        for name in n.input:
+            uses[name] = uses.get(name, 0) + 1
+    f_inits = {i.name: numpy_helper.to_array(i) for i in fp32.graph.initializer}
+    f_nodes = {n.name: n for n in fp32.graph.node}
+    if len(f_nodes) != len(fp32.graph.node):
+        raise RuntimeError("node names must be unique (see _prepare)")
+    producer = {o: n for n in q.graph.node for o in n.output}
+    for node in q.graph.node:
+        f_node = f_nodes.get(node.name)
+        if node.op_type not in ("Conv", "Gemm") or f_node is None or f_node.input[1] not in f_inits:
+            continue
+        x_dq, w_dq, b_dq = (producer.get(node.input[i]) for i in range(3))
+        if not all(p is not None and p.op_type == "DequantizeLinear" for p in (x_dq, w_dq, b_dq)):
+            raise RuntimeError(f"{node.name}: expected quantized input, weight and bias")
+        axis = _channel_axis(node)
+        w = np.moveaxis(f_inits[f_node.input[1]], axis, 0)
+        x_scale = float(numpy_helper.to_array(q_inits[x_dq.input[1]]))
+        w_int, w_scale, b_int, b_scale = quantize_layer(
+            w, f_inits[f_node.input[2]], x_scale, means[f_node.input[0]], _attrs(node).get("group", 1)
+        )
+        stored = numpy_helper.to_array(q_inits[w_dq.input[0]]).dtype
+        zero = UINT8_WEIGHT_ZERO_POINT if stored == np.uint8 else 0
+        values = {
+            w_dq.input[0]: np.moveaxis(w_int + zero, 0, axis).astype(stored),
+            w_dq.input[1]: w_scale,
+            w_dq.input[2]: np.full(len(w_scale), zero, stored),
+            b_dq.input[0]: b_int,
+            b_dq.input[1]: b_scale,
+            b_dq.input[2]: np.zeros(len(b_scale), np.int32),
+        }
+        for name, value in values.items():
+            if uses.get(name, 0) != 1:
+                raise RuntimeError(f"{node.name}: {name} is shared with other nodes; it cannot become per-channel")
+            q_inits[name].CopyFrom(numpy_helper.from_array(value, name))
+        _set_axis(w_dq, axis)
+        _set_axis(b_dq, 0)
+
+
+def quantize_int8(fp32_path: Path, path: Path, calibration: list[np.ndarray], method: str = "minmax",
+                  threads: int = 0) -> str:
+    """Write the portable int8 model; return the calibration method actually used.
+    ``threads``: onnxruntime's threads for the calibration pass (0: one per core)."""
+    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.calibrate import TensorsData, save_tensors_data
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     methods = {
@@ -189,22 +358,34 @@ def quantize_int8(
         prepped = Path(tmp) / "prep.onnx"
         # shape inference + graph cleanup first, as onnxruntime recommends for static QDQ
         quant_pre_process(str(fp32_path), str(prepped), skip_symbolic_shape=True)
-        if bias_correction:
-            onnx.save_model(correct_bias(onnx.load(str(prepped)), calibration), str(prepped))
-        exclude = _float_kept_nodes(onnx.load(str(prepped)), keep_first_conv, keep_last_gemm)
+        fp32 = _prepare(onnx.load(str(prepped)))
+        onnx.save_model(fp32, str(prepped))
+        nodes = _weighted_nodes(fp32)
+        ranges, means = calibration_statistics(fp32, calibration, threads)
+        ranges = shared_add_ranges(fp32, ranges)
+        # min/max ranges go to the quantizer as its calibration cache, so the photos run once
+        cache = Path(tmp) / "ranges.json"
+        save_tensors_data(TensorsData(CalibrationMethod.MinMax, ranges), cache)
+        inits = {i.name: i for i in fp32.graph.initializer}
+        # the quantizer picks the scales of activations; weight types are chosen here
+        overrides = {
+            n.input[1]: [{"quant_type": QuantType.QUInt8, "symmetric": True}]
+            for n in nodes if not _is_depthwise(n, inits[n.input[1]].dims)
+        }
 
         def run(m: str) -> None:
             quantize_static(
                 str(prepped),
                 str(path),
-                _Reader(calibration),
+                None if m == "minmax" else _Reader(calibration),
                 quant_format=QuantFormat.QDQ,
-                per_channel=True,
+                per_channel=False,  # _set_weights makes the weights per channel
                 activation_type=QuantType.QUInt8,
                 weight_type=QuantType.QInt8,
                 calibrate_method=methods[m],
-                nodes_to_exclude=exclude,
+                calibration_cache_path=cache if m == "minmax" else None,
                 extra_options={
+                    "TensorQuantOverrides": overrides,
                     # the logits stay float: rounding them to 8 bits flips near-ties for free
                     "OpTypesToExcludeOutputQuantization": ["Gemm", "MatMul"],
                     **({"CalibPercentile": 99.999} if m == "percentile" else {}),
@@ -222,8 +403,56 @@ def quantize_int8(
             used = "minmax"
             run(used)
     q = onnx.load(str(path))
+    _set_weights(q, fp32, means)
+    risks = saturation_risks(q)
+    if risks:
+        raise RuntimeError("int8 layers that can saturate on CPUs without VNNI: " + "; ".join(risks))
     onnx.checker.check_model(q, full_check=True)
+    onnx.save_model(q, str(path))
     return used
+
+
+def saturation_risks(model: onnx.ModelProto) -> list[str]:
+    """Layers of an int8 file whose integer products some CPU's kernels can saturate.
+
+    Works on the portable QDQ file (DequantizeLinear -> Conv/Gemm) and on the pre-optimized
+    one (QLinearConv, QGemm). A layer is safe when its weights are uint8 (kernels widen u8 x
+    u8 before multiplying), when it is a depthwise convolution (those kernels widen both
+    operands), or when its int8 weights lie in -64..64 (two products of 255 * 64 fit 16 bits).
+    An empty list means every CPU computes the same integers.
+    """
+    inits = {i.name: i for i in model.graph.initializer}
+    producer = {o: n for n in model.graph.node for o in n.output}
+    risks = []
+
+    def check(node, weight_name: str, zero_point_name: str | None) -> None:
+        w = numpy_helper.to_array(inits[weight_name])
+        if w.dtype == np.uint8 or _is_depthwise(node, w.shape):
+            return
+        if w.dtype != np.int8:
+            risks.append(f"{node.name}: weights of type {w.dtype}")
+            return
+        zp = numpy_helper.to_array(inits[zero_point_name]).astype(np.int32) if zero_point_name else np.int32(0)
+        if zp.size > 1:  # per channel: along the first axis, or the last (a (K, N) matrix)
+            zp = zp.reshape([-1] + [1] * (w.ndim - 1)) if zp.size == w.shape[0] else zp.reshape(-1)
+        peak = int(np.abs(w.astype(np.int32) - zp).max())
+        if peak > INT8_PAIR_SAFE:
+            risks.append(f"{node.name}: int8 weights up to {peak} (safe: {INT8_PAIR_SAFE})")
+
+    for node in model.graph.node:
+        if node.op_type in ("Conv", "Gemm", "MatMul"):
+            dq = producer.get(node.input[1])
+            if dq is not None and dq.op_type == "DequantizeLinear" and dq.input[0] in inits:
+                check(node, dq.input[0], dq.input[2] if len(dq.input) > 2 else None)
+        elif node.op_type == "QLinearConv":  # x, x_scale, x_zp, w, w_scale, w_zp, ...
+            check(node, node.input[3], node.input[5])
+        elif node.op_type in ("QGemm", "QLinearMatMul", "MatMulInteger", "ConvInteger"):
+            w_index, zp_index = {"QGemm": (3, 5), "QLinearMatMul": (3, 5), "MatMulInteger": (1, 3),
+                                 "ConvInteger": (1, 3)}[node.op_type]
+            if node.input[w_index] in inits:
+                zp = node.input[zp_index] if len(node.input) > zp_index and node.input[zp_index] else None
+                check(node, node.input[w_index], zp)
+    return risks
 
 
 def optimize_for_web(path: Path, dest: Path, model_format: str = "ONNX") -> dict:
