@@ -42,6 +42,10 @@ def _parser(names: list[str]) -> argparse.ArgumentParser:
     p.add_argument("--calibration", choices=("percentile", "minmax", "entropy"), default="minmax",
                    help="int8 calibration method (default: minmax)")
     p.add_argument("--threads", default="1,2", help="thread counts to time onnxruntime with (default: 1,2)")
+    p.add_argument("--jobs", type=int, default=0,
+                   help="models exported at once, in worker processes (default: one per core)")
+    p.add_argument("--force", action="store_true",
+                   help="export every model again, even those unchanged since the last export into --out")
     p.add_argument("--list", action="store_true", help="print the model names and exit")
     return p
 
@@ -73,6 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError:
         return _fail(EXIT_USAGE, f"--threads must be comma-separated integers, got {args.threads!r}")
 
+    if args.jobs < 0:
+        return _fail(EXIT_USAGE, f"--jobs must be 0 (one per core) or more, got {args.jobs}")
+
     out: Path = args.out
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -82,10 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         return _fail(EXIT_OUTPUT, f"cannot write to output folder {out}: {exc.strerror or exc}")
 
-    from tqdm import tqdm
+    from .pipeline import ExportOptions, export_models
 
-    from .pipeline import ExportOptions, export_model
-
+    convert.quiet_known_warnings()
     opts = ExportOptions(
         out_dir=out,
         variants=variants,
@@ -94,30 +100,32 @@ def main(argv: list[str] | None = None) -> int:
         allow_untrained=args.allow_untrained,
         calibration=args.calibration,
         latency_threads=threads,
-        log=tqdm.write,
+        jobs=args.jobs,
+        reuse=not args.force,
+        log=lambda msg: print(msg, flush=True),
     )
     samples = manifest.write_samples(out)
     previous = manifest.load(out / manifest.MANIFEST_NAME)
     done: dict = {}
     t0 = time.perf_counter()
-    bar = tqdm(wanted, desc="export", unit="model", disable=None)
+
+    def record(name: str, entry: dict) -> None:
+        done[name] = entry
+
     try:
-        for name in bar:
-            bar.set_postfix_str(name)
-            try:
-                done[name] = export_model(name, opts)
-            except WeightsNotFoundError as exc:
-                return _fail(
-                    EXIT_WEIGHTS,
-                    f"{exc}\n(pass --allow-untrained to export {name} untrained, marked pretrained: false)",
-                )
-            except WeightsError as exc:
-                return _fail(EXIT_WEIGHTS, str(exc))
+        export_models(wanted, opts, previous=(previous or {}).get("models"), on_done=record)
+    except WeightsNotFoundError as exc:
+        return _fail(EXIT_WEIGHTS, f"{exc}\n(pass --allow-untrained to export it untrained, marked pretrained: false)")
+    except WeightsError as exc:
+        return _fail(EXIT_WEIGHTS, str(exc))
     finally:
         # whatever finished is recorded, even when a later model fails
         if done:
             path = manifest.write(manifest.build(done, samples, previous), out)
-            tqdm.write(f"wrote {path} ({len(done)} model(s) exported in {time.perf_counter() - t0:.0f} s)")
+            untrained = [n for n, e in done.items() if not e["pretrained"]]
+            print(f"wrote {path}: {len(done)} model(s) in {time.perf_counter() - t0:.0f} s"
+                  + (f"; untrained (no weights on this machine, see the README's \"Official weights\"): "
+                     f"{', '.join(untrained)}" if untrained else ""), flush=True)
     return 0
 
 

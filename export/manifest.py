@@ -30,10 +30,17 @@ A model entry (export/pipeline.py builds it):
 - ``variants``: {"fp32"|"fp16"|"int8": {file, bytes, gzip_bytes, sha256, opset,
   activation_memory_bytes, validation{images, max_abs_logit_diff, top1_agreement,
   confident_images, top1_agreement_confident, top5_overlap}, latency_ms{"1"|"2":
-  {median_ms, p90_ms, runs}}, reference_top5{sample id: [{index, prob}]}}}; the int8
-  variant also has ``optimized``: {file, bytes, gzip_bytes, sha256, graph_optimization_level,
-  onnxruntime, against_variant{images, max_abs_logit_diff, top1_same}}, the same model saved
-  with onnxruntime's graph optimizations applied, which the browser loads (export/convert.py)
+  {median_ms, p90_ms, runs}}, reference_top5{sample id: [{index, prob}]}}}. ``validation``
+  covers every validation image for a pretrained model, and only the whole photos (one view
+  each) for an untrained one, whose agreement means nothing. The int8 variant also has
+  ``calibration`` {method, images}, ``portable`` (true: no layer can saturate on any CPU,
+  export/convert.py's ``saturation_risks``) and ``optimized``: {file, bytes, gzip_bytes,
+  sha256, graph_optimization_level, onnxruntime, against_variant{images,
+  max_abs_logit_diff, top1_same}}, the same model saved with onnxruntime's graph
+  optimizations applied, which the browser loads (export/convert.py)
+- ``export_seconds``: wall time of this model's export (its files, then its latency);
+  ``export_key``: hash of everything its files and figures depend on (export/pipeline.py);
+  an unchanged key lets the next export into the same folder keep the entry
 """
 
 from __future__ import annotations
@@ -178,7 +185,10 @@ def build(models: dict, samples: list[dict], previous: dict | None = None) -> di
                 "activations counted in place and int8 graphs counted fused, as onnxruntime runs them "
                 "(8-bit tensors between layers)"
             ),
-            "latency_ms": "onnxruntime CPU execution provider, batch 1, median after 5 warm-up runs",
+            "latency_ms": (
+                "onnxruntime CPU execution provider, batch 1, median of at least 20 runs over at least "
+                "0.5 s after 5 warm-up runs, each model timed alone after every file is written"
+            ),
             "validation": "each variant's logits against PyTorch fp32 on the validation images",
         },
         "validation": {

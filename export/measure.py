@@ -75,13 +75,13 @@ def count_macs(model: nn.Module, input_size: int) -> int:
     return int(total)
 
 
-def file_stats(path: str | Path) -> dict:
+def file_stats(path: str | Path, compress: bool = True) -> dict:
+    """Size, sha256 and (unless ``compress`` is false) gzip -9 size of a file."""
     data = Path(path).read_bytes()
-    return {
-        "bytes": len(data),
-        "gzip_bytes": len(gzip.compress(data, compresslevel=9, mtime=0)),
-        "sha256": hashlib.sha256(data).hexdigest(),
-    }
+    stats = {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    if compress:
+        stats["gzip_bytes"] = len(gzip.compress(data, compresslevel=9, mtime=0))
+    return stats
 
 
 def _with_batch_one(model: onnx.ModelProto) -> onnx.ModelProto:
@@ -184,8 +184,9 @@ def graph_stats(model: onnx.ModelProto) -> dict:
 
 
 def ort_latency_ms(path: str | Path, input_shape: tuple[int, ...], threads: int,
-                   warmup: int = 5, min_runs: int = 15, min_seconds: float = 1.0) -> dict:
-    """Median and p90 latency (ms) of one batch-1 inference with onnxruntime on the CPU."""
+                   warmup: int = 5, min_runs: int = 20, min_seconds: float = 0.5) -> dict:
+    """Median and p90 latency (ms) of one batch-1 inference with onnxruntime on the CPU:
+    at least ``min_runs`` timed runs over at least ``min_seconds``, at most 500."""
     import onnxruntime as ort
 
     so = ort.SessionOptions()

@@ -1,27 +1,48 @@
-"""Export one registered model: weights -> ONNX variants -> validation -> measurements.
+"""Export registered models: weights -> ONNX variants -> validation -> measurements.
 
-    from export.pipeline import export_model, ExportOptions
-    entry = export_model("efficientnet_lite0", ExportOptions(out_dir=Path("build/models")))
+    from export.pipeline import ExportOptions, export_models
+    entries = export_models(["efficientnet_lite0"], ExportOptions(out_dir=Path("build/models")))
 
-The returned dictionary is the model's manifest entry (see export/manifest.py).
+Each returned dictionary is a model's manifest entry (see export/manifest.py). The work is
+done in two phases:
+
+1. ``export_files``: the ONNX files and every figure that is not a time (validation against
+   PyTorch, sizes, memory). Several models are exported at once, one worker process per
+   core, each on one thread.
+2. ``measure_latency``: every file is timed on a quiet machine, one model at a time, after
+   the workers are gone, so no figure is taken while other work competes for the cores.
+
+A model whose ``export_key`` (its code, weights, library versions, options and CPU) equals
+that of the entry already in the output folder, with files that still match their
+checksums, is not exported again.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import hashlib
+import importlib.metadata
+import os
+import platform
 import time
-from dataclasses import dataclass, field
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
-import onnx
-import torch
 
-from . import catalog, convert, images, measure
-from .preprocess import preprocess
+from . import catalog, convert, cpu, images, measure
 from .registry import get_entry
-from .weights import WeightsNotFoundError, load_pretrained
+from .weights import Preprocess, WeightsNotFoundError, find_weights, verify_checksum
 
 CONFIDENT = 0.5  # fp32 top probability at or above which an image counts as "confident"
+# everything that changes what the exporter writes, besides its own code and the weights
+KEYED_PACKAGES = (
+    "torch", "onnx", "onnxruntime", "onnxslim", "onnxconverter-common", "onnxscript",
+    "numpy", "pillow", "scikit-image",
+)
 
 
 @dataclass
@@ -33,7 +54,23 @@ class ExportOptions:
     allow_untrained: bool = False
     calibration: str = "minmax"
     latency_threads: tuple[int, ...] = (1, 2)
-    log: callable = field(default=print)
+    jobs: int = 0  # worker processes; 0: one per core
+    reuse: bool = True  # keep a model whose export_key and files are unchanged
+    log: Callable[[str], None] = field(default=print)
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Where a model's weights come from, resolved before any work starts."""
+
+    pretrained: bool
+    origin: str | None = None
+    path: str | None = None
+    sha256: str | None = None
+    missing_reason: str | None = None
+
+    def to_json(self) -> dict:
+        return {"loaded_from": self.origin, "file_sha256": self.sha256, "missing_reason": self.missing_reason}
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -42,28 +79,36 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-def _ort_session(path: Path, threads: int = 2):
+def _ort_session(path: Path, threads: int):
     import onnxruntime as ort
 
     so = ort.SessionOptions()
     so.intra_op_num_threads = threads
+    so.inter_op_num_threads = 1
     so.log_severity_level = 3
     return ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
 
 
-def run_onnx(path: Path, batch: np.ndarray, chunk: int = 16) -> np.ndarray:
-    sess = _ort_session(path)
+def run_onnx(path: Path, batch: np.ndarray, threads: int = 2, chunk: int = 16) -> np.ndarray:
+    """Logits of every image in ``batch``, one session for the whole batch."""
+    sess = _ort_session(path, threads)
     return np.concatenate(
         [sess.run(None, {convert.INPUT_NAME: batch[i : i + chunk]})[0] for i in range(0, len(batch), chunk)]
     ).astype(np.float64)
 
 
-@torch.no_grad()
-def run_torch(model: torch.nn.Module, batch: np.ndarray, chunk: int = 16) -> np.ndarray:
-    model.eval()
-    return np.concatenate(
-        [model(torch.from_numpy(batch[i : i + chunk])).numpy() for i in range(0, len(batch), chunk)]
-    ).astype(np.float64)
+def run_torch(model, batch: np.ndarray, chunk: int = 16) -> np.ndarray:
+    """PyTorch's logits for ``batch``. The model and images are put in channels-last memory
+    order, which runs depthwise convolutions twice as fast on the CPU; the logits move by
+    less than 1e-4 (float rounding in another summation order)."""
+    import torch
+
+    model.eval().to(memory_format=torch.channels_last)
+    with torch.inference_mode():
+        return np.concatenate([
+            model(torch.from_numpy(batch[i : i + chunk]).contiguous(memory_format=torch.channels_last)).numpy()
+            for i in range(0, len(batch), chunk)
+        ]).astype(np.float64)
 
 
 def agreement(ref_logits: np.ndarray, logits: np.ndarray) -> dict:
@@ -91,10 +136,108 @@ def top5(logits: np.ndarray) -> list[dict]:
     return [{"index": int(i), "prob": float(p[i])} for i in idx]
 
 
-def optimized_entry(path: Path, dest: Path, val_batch: np.ndarray, logits: np.ndarray) -> dict:
+@dataclass(frozen=True)
+class Inputs:
+    validation: np.ndarray  # (N, 3, S, S)
+    labels: tuple[str, ...]  # "<photo>#<view>" of each validation image
+    calibration: list[np.ndarray]  # (1, 3, S, S) each
+    samples: dict[str, np.ndarray]  # sample id -> (1, 3, S, S), from the PNGs the site serves
+
+    def full_views(self) -> np.ndarray:
+        """One image per validation photo: the whole photo (view 0), not a crop or mirror."""
+        return self.validation[[i for i, label in enumerate(self.labels) if label.endswith("#0")]]
+
+
+@functools.lru_cache(maxsize=None)
+def model_inputs(pre: Preprocess, samples_dir: Path) -> Inputs:
+    """The preprocessed photos for one preprocessing; models that share it share the work."""
+    from .preprocess import preprocess
+
+    val = images.validation_images()
+    return Inputs(
+        validation=np.concatenate([preprocess(img, pre) for _, img in val]),
+        labels=tuple(label for label, _ in val),
+        calibration=[preprocess(img, pre) for _, img in images.calibration_images()],
+        samples={p.id: preprocess(images.load_rgb(samples_dir / f"{p.id}.png"), pre) for p, _ in images.sample_photos()},
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# What a model's export depends on
+# ---------------------------------------------------------------------------------------
+def resolve_weights(name: str, opts: ExportOptions) -> Weights:
+    """Find and verify the weight file (or decide on an untrained export) before any work."""
+    meta = get_entry(name).weights
+    try:
+        path, origin = find_weights(name, meta, opts.weights_dir, opts.allow_download)
+    except WeightsNotFoundError as exc:
+        if not opts.allow_untrained:
+            raise
+        return Weights(pretrained=False, missing_reason=str(exc))
+    return Weights(pretrained=True, origin=origin, path=str(path), sha256=verify_checksum(path, meta))
+
+
+@functools.lru_cache(maxsize=1)
+def _code_digest() -> str:
+    """sha256 over the exporter's own source files (export/**/*.py)."""
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        h.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+@functools.lru_cache(maxsize=1)
+def _versions() -> tuple[str, ...]:
+    def version(pkg: str) -> str:
+        try:
+            return importlib.metadata.version(pkg)
+        except importlib.metadata.PackageNotFoundError:
+            return "-"
+
+    return (platform.python_version(), *(f"{p}=={version(p)}" for p in KEYED_PACKAGES))
+
+
+def export_key(name: str, weights: Weights, opts: ExportOptions) -> str:
+    """Everything that determines a model's files and figures, hashed: the exporter's code,
+    the weight file, the library versions, the options and the CPU (latency is measured)."""
+    machine = cpu.describe()
+    parts = [
+        name, _code_digest(), weights.sha256 or "untrained", *_versions(),
+        ",".join(opts.variants), opts.calibration, ",".join(map(str, opts.latency_threads)),
+        str(machine["cpu"]), ",".join(machine["cpu_features"]), str(os.cpu_count()),
+    ]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def files_of(entry: dict) -> list[dict]:
+    """Every file a manifest entry records, with its size and checksum."""
+    out = []
+    for v in entry.get("variants", {}).values():
+        out.append(v)
+        if v.get("optimized"):
+            out.append(v["optimized"])
+    return out
+
+
+def reusable(entry: dict | None, key: str, out_dir: Path) -> bool:
+    """Whether a previous entry can stand: same key, and its files are still the ones it measured."""
+    if not entry or entry.get("export_key") != key:
+        return False
+    for f in files_of(entry):
+        path = out_dir / f["file"]
+        if not path.is_file() or path.stat().st_size != f["bytes"] or measure.file_stats(path, compress=False)["sha256"] != f["sha256"]:
+            return False
+    return True
+
+
+# ---------------------------------------------------------------------------------------
+# Phase 1: the files, and every figure that is not a time
+# ---------------------------------------------------------------------------------------
+def optimized_entry(path: Path, dest: Path, batch: np.ndarray, logits: np.ndarray, threads: int) -> dict:
     """Write the pre-optimized copy of a variant and check it computes what the variant does."""
     info = convert.optimize_for_web(path, dest)
-    opt_logits = run_onnx(dest, val_batch)
+    opt_logits = run_onnx(dest, batch, threads)
     return {
         "file": dest.name,
         **measure.file_stats(dest),
@@ -108,87 +251,78 @@ def optimized_entry(path: Path, dest: Path, val_batch: np.ndarray, logits: np.nd
     }
 
 
-def export_model(name: str, opts: ExportOptions) -> dict:
+def export_files(name: str, weights: Weights, opts: ExportOptions, threads: int) -> dict:
+    """Write the model's files and return its manifest entry, latency not yet measured."""
+    import onnx
+    import torch
+
+    from .weights import load_pretrained
+
+    t_start = time.perf_counter()
+    torch.set_num_threads(threads)
     entry = get_entry(name)
     meta = entry.weights
     pre = meta.preprocess
     size = pre.input_size
-    log = opts.log
-    t_start = time.perf_counter()
 
     torch.manual_seed(0)  # untrained exports are reproducible
     model = entry.builder().eval()
-    try:
-        loaded = load_pretrained(model, name, meta, opts.weights_dir, opts.allow_download)
-        pretrained = True
-        weights_info = {"loaded_from": loaded.origin, "file_sha256": loaded.sha256, "missing_reason": None}
-        log(f"{name}: pretrained weights from {loaded.origin} ({loaded.path})")
-    except WeightsNotFoundError as exc:
-        if not opts.allow_untrained:
-            raise
-        pretrained = False
-        weights_info = {"loaded_from": None, "file_sha256": None, "missing_reason": str(exc)}
-        log(f"{name}: UNTRAINED export (no weights): {exc}")
+    if weights.pretrained:
+        load_pretrained(model, name, meta, opts.weights_dir, allow_download=False)
 
     out = Path(opts.out_dir)
-    paths = {v: out / f"{name}.{v}.onnx" for v in opts.variants}
-    fp32_path = paths.get("fp32", out / f"{name}.fp32.onnx")
+    paths = {v: out / f"{name}.{v}.onnx" for v in convert.VARIANTS if v in opts.variants or v == "fp32"}
+    convert.export_fp32(model, size, paths["fp32"])  # the base of the other variants, always written
 
-    # fp32 is the base for the other variants, so it is always written
-    convert.export_fp32(model, size, fp32_path)
-    paths["fp32"] = fp32_path
-
-    val = images.validation_images()
-    val_batch = np.concatenate([preprocess(img, pre) for _, img in val])
-    ref_logits = run_torch(model, val_batch)
+    data = model_inputs(pre, out / "samples")
+    sample_ids = list(data.samples)
+    # Agreement with PyTorch on the validation set is what int8 and fp16 are judged by, and
+    # it means something only for a trained classifier: an untrained network's scores are
+    # near-ties that any rounding reorders. Its files are checked on the whole photos only,
+    # and the site shows no agreement for it.
+    validation = data.validation if weights.pretrained else data.full_views()
+    # the validation photos and the site's samples, through each file in one batch
+    batch = np.concatenate([validation, *data.samples.values()])
+    n_val = len(validation)
+    ref_logits = run_torch(model, validation)
 
     if "fp16" in paths:
-        convert.convert_fp16(fp32_path, paths["fp16"])
+        convert.convert_fp16(paths["fp32"], paths["fp16"])
     if "int8" in paths:
-        cal = [preprocess(img, pre) for _, img in images.calibration_images()]
-        calibration_used = convert.quantize_int8(fp32_path, paths["int8"], cal, method=opts.calibration)
+        calibration_used = convert.quantize_int8(
+            paths["fp32"], paths["int8"], data.calibration, method=opts.calibration, threads=threads
+        )
 
-    samples = {
-        photo.id: preprocess(images.load_rgb(out / "samples" / f"{photo.id}.png"), pre)
-        for photo, _ in images.sample_photos()
-    }
     variants = {}
-    for v in convert.VARIANTS:
-        if v not in paths:
-            continue
-        path = paths[v]
+    for v, path in paths.items():
         proto = onnx.load(str(path))
-        logits = run_onnx(path, val_batch)
+        logits = run_onnx(path, batch, threads)
         stats = measure.graph_stats(proto)
         variants[v] = {
             "file": path.name,
             **measure.file_stats(path),
             "opset": next(o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")),
             "activation_memory_bytes": stats["peak_activation_bytes"],
-            "validation": agreement(ref_logits, logits),
-            "latency_ms": {
-                str(t): measure.ort_latency_ms(path, (1, 3, size, size), threads=t) for t in opts.latency_threads
-            },
-            "reference_top5": {sid: top5(run_onnx(path, x)[0]) for sid, x in samples.items()},
+            "validation": agreement(ref_logits, logits[:n_val]),
+            "latency_ms": {},  # measure_latency, on a quiet machine
+            "reference_top5": {sid: top5(logits[n_val + i]) for i, sid in enumerate(sample_ids)},
         }
         if v == "int8":
-            variants[v]["calibration"] = {"method": calibration_used, "images": len(cal)}
+            variants[v]["calibration"] = {"method": calibration_used, "images": len(data.calibration)}
+            variants[v]["portable"] = not convert.saturation_risks(proto)
         if v in convert.OPTIMIZED_VARIANTS:
-            variants[v]["optimized"] = optimized_entry(path, out / f"{name}.{v}.opt.onnx", val_batch, logits)
-        log(
-            f"{name}.{v}: {variants[v]['bytes']:,} B, top-1 agreement "
-            f"{variants[v]['validation']['top1_agreement']:.3f}, "
-            f"{variants[v]['latency_ms'][str(opts.latency_threads[0])]['median_ms']} ms"
-        )
+            variants[v]["optimized"] = optimized_entry(
+                path, out / f"{name}.{v}.opt.onnx", validation, logits[:n_val], threads
+            )
 
-    fp32_stats = measure.graph_stats(onnx.load(str(fp32_path)))
+    fp32_stats = measure.graph_stats(onnx.load(str(paths["fp32"])))
     params = measure.count_params(model)
     macs = measure.count_macs(model, size)
     return {
         "name": name,
         "display_name": entry.title,
         "family": entry.family,
-        "pretrained": pretrained,
+        "pretrained": weights.pretrained,
         "is_lightweight": catalog.is_lightweight(params, macs),
         "params": params,
         "macs": macs,
@@ -205,11 +339,142 @@ def export_model(name: str, opts: ExportOptions) -> dict:
             "mean": list(pre.mean),
             "std": list(pre.std),
         },
-        "weights": {**meta.to_json(), **weights_info},
-        "int8_targets": int8_targets(variants) if pretrained else None,
+        "weights": {**meta.to_json(), **weights.to_json()},
+        "int8_targets": int8_targets(variants) if weights.pretrained else None,
         "variants": variants,
         "export_seconds": round(time.perf_counter() - t_start, 1),
     }
+
+
+def _export_files_in_worker(name: str, weights: Weights, opts: ExportOptions) -> dict:
+    convert.quiet_known_warnings()
+    return export_files(name, weights, opts, threads=1)
+
+
+# ---------------------------------------------------------------------------------------
+# Phase 2: latency, one model at a time
+# ---------------------------------------------------------------------------------------
+def measure_latency(entry: dict, opts: ExportOptions) -> dict:
+    """Time every variant of ``entry`` with onnxruntime on the CPU; fills ``latency_ms``."""
+    t0 = time.perf_counter()
+    size = entry["preprocess"]["input_size"]
+    for v in entry["variants"].values():
+        v["latency_ms"] = {
+            str(t): measure.ort_latency_ms(Path(opts.out_dir) / v["file"], (1, 3, size, size), threads=t)
+            for t in opts.latency_threads
+        }
+    entry["export_seconds"] = round(entry["export_seconds"] + time.perf_counter() - t0, 1)
+    return entry
+
+
+@contextlib.contextmanager
+def _environment(**values: str):
+    """Set environment variables for the duration (worker processes inherit them)."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _expected_cost(name: str) -> float:
+    """Roughly how long a model takes to export (published MACs), to start the longest first."""
+    published = get_entry(name).weights.published
+    return float(published.macs or 0)
+
+
+def summary_line(entry: dict) -> str:
+    v = entry["variants"]
+    parts = [f"{entry['name']:<19}", "pretrained" if entry["pretrained"] else "untrained "]
+    if "int8" in v:
+        int8 = v["int8"]
+        parts.append(f"int8 {int8['bytes'] / 1e6:.1f} MB ({int8['bytes'] / v['fp32']['bytes']:.2f}x fp32)")
+        if entry["pretrained"]:  # agreement means nothing for an untrained network
+            parts.append(f"top-1 as PyTorch fp32 on {int8['validation']['top1_agreement']:.0%} of images")
+    parts.append(f"{entry['export_seconds']:.0f} s")
+    return "  ".join(parts)
+
+
+def export_models(names: list[str], opts: ExportOptions, previous: dict | None = None,
+                  on_done: Callable[[str, dict], None] | None = None) -> dict[str, dict]:
+    """Export ``names``; return their manifest entries in the order given.
+
+    ``previous`` holds the entries already in the output folder (reused when unchanged).
+    ``on_done`` is called with each finished entry (latency included), so a caller can record
+    what is finished even when a later model fails.
+    """
+    log = opts.log
+    t0 = time.perf_counter()
+    previous = previous or {}
+    weights = {name: resolve_weights(name, opts) for name in names}
+    keys = {name: export_key(name, weights[name], opts) for name in names}
+    done: dict[str, dict] = {}
+    todo = []
+    for name in names:
+        if opts.reuse and reusable(previous.get(name), keys[name], Path(opts.out_dir)):
+            done[name] = previous[name]
+            if on_done:
+                on_done(name, done[name])
+        else:
+            todo.append(name)
+    if done:
+        log(f"kept, unchanged since the last export into {opts.out_dir} (--force exports them again): {', '.join(done)}")
+
+    jobs = min(opts.jobs or os.cpu_count() or 1, len(todo))
+    # longest first, so no worker is left with a long model at the end
+    order = sorted(todo, key=_expected_cost, reverse=True)
+    files: dict[str, dict] = {}
+    counter = iter(range(1, len(todo) + 1))
+
+    def finished(name: str, entry: dict) -> None:
+        entry["export_key"] = keys[name]
+        files[name] = entry
+        log(f"[{next(counter):>2}/{len(todo)}] {summary_line(entry)}")
+
+    failure: Exception | None = None
+    try:
+        if jobs <= 1:
+            for name in order:  # in this process, with every core
+                finished(name, export_files(name, weights[name], opts, threads=os.cpu_count() or 1))
+        else:
+            _export_in_workers(order, weights, opts, jobs, finished)
+    except Exception as exc:  # what finished is still timed and recorded below; then it is raised
+        failure = exc
+
+    if files:
+        log(f"files written in {time.perf_counter() - t0:.0f} s; timing {len(files)} model(s) with onnxruntime, "
+            f"{' and '.join(map(str, opts.latency_threads))} thread(s), one at a time")
+    for name in names:
+        if name in files:
+            done[name] = measure_latency(files[name], opts)
+            if on_done:
+                on_done(name, done[name])
+    if failure is not None:
+        raise failure
+    return {name: done[name] for name in names if name in done}
+
+
+def _export_in_workers(order: list[str], weights: dict[str, Weights], opts: ExportOptions, jobs: int,
+                       finished: Callable[[str, dict], None]) -> None:
+    import multiprocessing
+
+    worker_opts = replace(opts, log=print)  # workers do not log (the CLI's logger does not pickle)
+    # spawn: a fresh interpreter per worker, no thread pools inherited through fork; one
+    # thread each for numpy's BLAS and OpenMP too, set before the workers import them
+    with _environment(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1"), \
+            ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {pool.submit(_export_files_in_worker, n, weights[n], worker_opts): n for n in order}
+        try:
+            for future in as_completed(futures):
+                finished(futures[future], future.result())
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
 
 
 # Targets for int8 against fp32 on pretrained models (see the README).

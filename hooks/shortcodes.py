@@ -106,6 +106,10 @@ def _table(head: list[str], rows: list[list[str]], caption: str = "", attrs: str
     return f'<div class="lwm-table-wrap"><table{attrs}>{cap}<thead><tr>{th}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
+# an untrained network's top-1 class is arbitrary: agreement is shown for trained models only
+NOT_MEASURED_UNTRAINED = '<span title="untrained weights: agreement is measured for trained models only">—</span>'
+
+
 def _details(summary: str, inner: str) -> str:
     return f'<details class="lwm-data"><summary>{escape(summary)}</summary>{inner}</details>'
 
@@ -365,9 +369,12 @@ def _chart_latency(ctx: Context) -> str:
         for v in VARIANTS] for k in keys]
     table = _table(["Model", *(f"{v}: 1 / 2 threads" for v in VARIANTS)], rows)
     env = ctx.manifest["environment"]
+    # native latency depends on the CPU's instruction sets; manifests from before they were recorded lack them
+    features = env.get("cpu_summary") or "instruction-set features not recorded"
     caption = (
         f"Median of timed runs, onnxruntime {escape(str(env.get('onnxruntime')))} CPU execution provider on "
-        f"{escape(str(env.get('machine')))} ({escape(str(env.get('cpu_count')))} cores), batch 1."
+        f"{escape(str(env.get('cpu') or env.get('machine')))} ({escape(features)}; "
+        f"{escape(str(env.get('cpu_count')))} cores), batch 1."
     )
     return f'<figure class="lwm-figure">{svg}<figcaption>{caption}</figcaption></figure>{_details("Data table: latency", table)}'
 
@@ -479,7 +486,8 @@ def measurement(ctx: Context, arg: str | None) -> str:
     m = ctx.manifest["measurement"]
     rows = [[f"<code>{escape(k)}</code>", escape(str(v))] for k, v in m.items()]
     env = ctx.manifest["environment"]
-    env_rows = [[f"<code>{escape(k)}</code>", escape(str(v))] for k, v in env.items()]
+    env_rows = [[f"<code>{escape(k)}</code>", escape(" ".join(v) if isinstance(v, list) else str(v))]
+                for k, v in env.items()]
     return (
         _table(["Field", "What it means"], rows, caption="Definitions, as recorded in models.json")
         + _table(["Tool", "Version"], env_rows,

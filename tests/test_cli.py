@@ -50,3 +50,37 @@ def test_missing_weights_exit_3_and_say_where_to_put_them(tmp_path):
     assert "resnet18-f37072fd.pth" in r.stderr and str(tmp_path / "w") in r.stderr
     assert "--allow-untrained" in r.stderr
     assert not (tmp_path / "out" / "resnet18.fp32.onnx").exists()
+
+
+def test_a_second_export_keeps_what_has_not_changed(tmp_path):
+    """Unchanged code, weights, libraries and options: the model is kept, its files untouched.
+    A file that no longer matches its checksum is exported again, to the same bytes (the
+    export is deterministic)."""
+    import json
+
+    out = tmp_path / "out"
+    args = ("mobilenet_v3_small", "--allow-untrained", "--no-download", "--variants", "fp32,int8",
+            "--threads", "1", "--out", str(out))
+    env = {"TORCH_HOME": str(tmp_path / "th")}
+    first = run(*args, env=env)
+    assert first.returncode == 0, first.stderr
+    entry = json.loads((out / "models.json").read_text())["models"]["mobilenet_v3_small"]
+    stamps = {p.name: p.stat().st_mtime_ns for p in out.glob("*.onnx")}
+    assert len(stamps) == 3  # fp32, int8 and the pre-optimized int8
+
+    second = run(*args, env=env)
+    assert second.returncode == 0 and "kept, unchanged since the last export" in second.stdout
+    assert json.loads((out / "models.json").read_text())["models"]["mobilenet_v3_small"] == entry
+    assert {p.name: p.stat().st_mtime_ns for p in out.glob("*.onnx")} == stamps
+
+    (out / "mobilenet_v3_small.int8.onnx").write_bytes(b"not a model")
+    third = run(*args, env=env)
+    assert third.returncode == 0 and "kept" not in third.stdout
+    again = json.loads((out / "models.json").read_text())["models"]["mobilenet_v3_small"]
+    assert {v: again["variants"][v]["sha256"] for v in again["variants"]} == \
+        {v: entry["variants"][v]["sha256"] for v in entry["variants"]}
+
+
+def test_jobs_must_not_be_negative():
+    r = run("squeezenet1_1", "--jobs", "-1")
+    assert r.returncode == 2 and "--jobs" in r.stderr

@@ -193,6 +193,7 @@ def test_exported_int8_files_cannot_saturate(manifest, models_dir):
         v = e["variants"]["int8"]
         for file in (v["file"], v["optimized"]["file"]):
             assert saturation_risks(onnx.load(str(models_dir / file))) == [], (name, file)
+        assert v["portable"] is True, name
 
 
 if __name__ == "__main__":

@@ -128,7 +128,8 @@ class TFSamePad(nn.Module):
         return max((out - 1) * self.stride + self.kernel_size - size, 0)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        ph, pw = self._amount(x.shape[-2]), self._amount(x.shape[-1])
+        # int(): a tracing exporter records the amounts as constants, not as shape arithmetic
+        ph, pw = self._amount(int(x.shape[-2])), self._amount(int(x.shape[-1]))
         # F.pad order is (left, right, top, bottom); the odd pixel goes right and bottom
         return F.pad(x, (pw // 2, pw - pw // 2, ph // 2, ph - ph // 2))
 
