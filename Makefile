@@ -12,6 +12,8 @@
 #                       TORCH_INDEX=https://download.pytorch.org/whl/cpu (see README)
 
 PY      := .venv/bin/python
+# mkdocs-material's end-of-life banner, printed at every build (the Pages workflow sets it too)
+export NO_MKDOCS_2_WARNING := 1
 MODELS  := build/models
 PORT    ?= 8000
 # The default export: every architecture; those without weights on this machine are
@@ -82,8 +84,10 @@ site: setup
 serve: site
 	$(PY) site_app/serve.py --dir site --port $(PORT)
 
+# the tests of each file run in one of TEST_JOBS worker processes (pytest-xdist)
+TEST_JOBS ?= auto
 test: site
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_JOBS) --dist loadfile
 
 # not a test: measures the browser against native onnxruntime (~10 min on 2 cores), writes benchmarks/results.json
 bench: site

@@ -59,26 +59,25 @@ def test_a_second_export_keeps_what_has_not_changed(tmp_path):
     import json
 
     out = tmp_path / "out"
-    args = ("mobilenet_v3_small", "--allow-untrained", "--no-download", "--variants", "fp32,int8",
+    args = ("mobilenet_v3_small", "--allow-untrained", "--no-download", "--variants", "fp32",
             "--threads", "1", "--out", str(out))
     env = {"TORCH_HOME": str(tmp_path / "th")}
     first = run(*args, env=env)
     assert first.returncode == 0, first.stderr
     entry = json.loads((out / "models.json").read_text())["models"]["mobilenet_v3_small"]
     stamps = {p.name: p.stat().st_mtime_ns for p in out.glob("*.onnx")}
-    assert len(stamps) == 3  # fp32, int8 and the pre-optimized int8
+    assert list(stamps) == ["mobilenet_v3_small.fp32.onnx"]
 
     second = run(*args, env=env)
     assert second.returncode == 0 and "kept, unchanged since the last export" in second.stdout
     assert json.loads((out / "models.json").read_text())["models"]["mobilenet_v3_small"] == entry
     assert {p.name: p.stat().st_mtime_ns for p in out.glob("*.onnx")} == stamps
 
-    (out / "mobilenet_v3_small.int8.onnx").write_bytes(b"not a model")
+    (out / "mobilenet_v3_small.fp32.onnx").write_bytes(b"not a model")
     third = run(*args, env=env)
     assert third.returncode == 0 and "kept" not in third.stdout
     again = json.loads((out / "models.json").read_text())["models"]["mobilenet_v3_small"]
-    assert {v: again["variants"][v]["sha256"] for v in again["variants"]} == \
-        {v: entry["variants"][v]["sha256"] for v in entry["variants"]}
+    assert again["variants"]["fp32"]["sha256"] == entry["variants"]["fp32"]["sha256"]
 
 
 def test_jobs_must_not_be_negative():
