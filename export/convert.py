@@ -113,7 +113,8 @@ def convert_fp16(fp32_path: Path, path: Path) -> onnx.ModelProto:
 # kernels widen both operands. So depthwise weights are int8 (the faster kernels), every
 # other weighted layer's are uint8 with zero point 128; both use the full 8 bits.
 # ``saturation_risks`` checks a file for this; tests/test_int8_portability.py runs the kernels
-# on an emulated AVX2 CPU.
+# on an emulated AVX2 CPU. Quantized additions round the same everywhere thanks to
+# ``shared_add_ranges``.
 WEIGHT_QMAX = 127  # symmetric per-channel weights in -127..127 (+128 when stored as uint8)
 UINT8_WEIGHT_ZERO_POINT = 128
 # Bound on |bias| in int32 units: half the int32 range, so bias plus the products' sum

@@ -62,6 +62,23 @@ def test_untrained_and_pretrained_cards_differ(render, manifest):
             assert "classifier/?model=" not in html
 
 
+def test_agreement_is_shown_for_trained_models_only(render, manifest):
+    """An untrained network's top-1 class is arbitrary: no agreement figure for it."""
+    from lwm_format import fmt_pct
+
+    table = render("<!-- quantization-table -->")
+    for name, entry in manifest["models"].items():
+        row = next(r for r in table.split("<tr>") if f"{name}" in r and "<td>" in r)
+        int8 = entry["variants"]["int8"]["validation"]
+        if entry["pretrained"]:
+            assert fmt_pct(int8["top1_agreement"]) in row, name
+            assert shortcodes.NOT_MEASURED_UNTRAINED not in row, name
+        else:
+            assert row.count(shortcodes.NOT_MEASURED_UNTRAINED) == 3, name
+        card = render(f"<!-- model-card: {name} -->")
+        assert (shortcodes.NOT_MEASURED_UNTRAINED in card) != entry["pretrained"], name
+
+
 def test_links_are_relative_to_the_page(render, manifest):
     pretrained = next(n for n, e in manifest["models"].items() if e["pretrained"])
     html = render(f"<!-- model-card: {pretrained} -->")
