@@ -26,7 +26,7 @@ SCHEMA_VERSION = 2
 THREADS = ("1", "2")
 VARIANTS = ("fp32", "fp16", "int8")
 
-# The issue's goals (targets we set ourselves, not measurements).
+# Our goals for the browser (targets we set ourselves, not measurements).
 GOAL_RATIO = 3.0  # browser ÷ native, 2 threads
 GOAL_COLD_MS = 1500.0
 GOAL_COMPRESSED_BYTES = 8_000_000
@@ -200,7 +200,7 @@ def chart(ctx, data: dict, threads: str = "2") -> str:
         f"Horizontal bars: for each model, how many times slower onnxruntime-web in Chromium is than "
         f"native onnxruntime with {threads} {word}, for the fp32, fp16 and int8 files. 1× would be as fast.",
         [data["models"][k]["display_name"] for k in keys], series,
-        f"browser ÷ native ({threads} {word}); the issue's goal is ≤ {fmt_ratio(GOAL_RATIO)} with 2 threads",
+        f"browser ÷ native ({threads} {word}); our goal is ≤ {fmt_ratio(GOAL_RATIO)} with 2 threads",
         fmt_ratio,
     )
     return f'<figure class="lwm-figure">{svg}<figcaption>{_when(data)}.</figcaption></figure>'
@@ -227,7 +227,7 @@ def cold_start(ctx, data: dict) -> str:
     files = [[f"<code>{escape(f['path'])}</code>", fmt_bytes(f["bytes"]),
               f"{fmt_bytes(f['transferred_bytes'])} ({escape(f['encoding'])})", fmt_bytes(f["gzip_bytes"])]
              for f in t["files"][:10]]
-    return (_table(["Classifier page, cold", "Measured", "The issue's goal"], rows,
+    return (_table(["Classifier page, cold", "Measured", "Our goal"], rows,
                    caption=f"Fresh browser profile on localhost; {_when(data)}")
             + _table(["Largest files fetched", "On disk", "Transferred", "gzip"], files))
 
@@ -306,7 +306,7 @@ def published(ctx, data: dict) -> str:
 
 
 def goals(ctx, data: dict) -> str:
-    """The issue's three goals, each with this run's figure and whether it is met."""
+    """Our three goals for the browser, each with this run's figure and whether it is met."""
     worst = max(((r["ratio"]["2"], key, v) for key, v, r in _variants(data)), default=None)
     c = data["cold_start"]
     wire = c["transfer"]["transferred_bytes"]
@@ -319,7 +319,7 @@ def goals(ctx, data: dict) -> str:
                  "met" if c["median_ms"] <= GOAL_COLD_MS else "not met"])
     rows.append([f"Classifier page ≤ {fmt_bytes(GOAL_COMPRESSED_BYTES)} compressed", fmt_bytes(wire),
                  "met" if wire <= GOAL_COMPRESSED_BYTES else "not met"])
-    return _table(["Goal", "This run", ""], rows, caption=f"The issue's goals; {_when(data)}")
+    return _table(["Goal", "This run", ""], rows, caption=f"Our goals for the browser; {_when(data)}")
 
 
 PARTS: dict[str, Callable] = {
