@@ -220,7 +220,7 @@ def test_wrong_follow_up_answers_say_what_is_wrong(loaded):
     assert result["passed"] is False and "is_light(" in result["message"]
     result = run_exercise("int8_savings", "answer = {n: m['bytes']['int8'] for n, m in models.items()}\n")
     assert result["passed"] is False and "fp32" in result["message"]
-    result = run_exercise("accuracy_per_mac", "answer = 'not_a_model'\n")
+    result = run_exercise("pareto_front", "answer = ['not_a_model']\n")
     assert result["passed"] is False and "not a key" in result["message"]
 
 
@@ -246,3 +246,34 @@ def test_console_echoes_values_and_keeps_its_namespace(loaded, manifest):
     assert console("import sys; print('oops', file=sys.stderr)")["stderr"] == "oops\n"
     native = json.dumps(catalog.build_models_dict(manifest), sort_keys=True)
     assert console("import json; print(json.dumps(models, sort_keys=True))")["stdout"] == native + "\n"
+
+
+def test_pareto_front_keeps_exactly_the_models_no_other_beats(loaded, manifest):
+    real = catalog.build_models_dict(manifest)
+    published = {n: m for n, m in real.items() if m["accuracy"] is not None}
+    front = grader.pareto_front(real)
+    # brute force, written differently: sort by MACs, keep each model more accurate than
+    # every cheaper-or-equal one
+    by_cost = sorted(published, key=lambda n: (published[n]["macs"], -published[n]["accuracy"]))
+    best, expected = -1.0, []
+    for n in by_cost:
+        if published[n]["accuracy"] > best:
+            expected.append(n)
+            best = published[n]["accuracy"]
+    assert front == sorted(expected)
+
+    solution = exercises()["pareto_front"]["solution"]
+    assert run_exercise("pareto_front", solution)["message"] == grader.PASS
+    assert run_exercise("pareto_front", f"answer = {list(reversed(front))!r}\n")["passed"] is True
+    # accuracy per MAC picks only the cheapest model: not the frontier when it has more
+    cheapest = max(published, key=lambda n: published[n]["accuracy"] / published[n]["macs"])
+    result = run_exercise("pareto_front", f"answer = [{cheapest!r}]\n")
+    assert result["passed"] is (front == [cheapest])
+    if len(front) > 1:
+        assert "is missing" in result["message"]
+    beaten = [n for n in published if n not in front]
+    if beaten:
+        result = run_exercise("pareto_front", f"answer = {front + beaten[:1]!r}\n")
+        assert result["passed"] is False and "not on the frontier" in result["message"]
+    result = run_exercise("pareto_front", f"answer = {front + front[:1]!r}\n")
+    assert result["passed"] is False and "more than once" in result["message"]

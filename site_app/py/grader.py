@@ -116,23 +116,49 @@ def grade_int8_savings(ns, real, manifest):
             )
 
 
-def grade_accuracy_per_mac(ns, real, manifest):
-    published = {name: m for name, m in real.items() if m["accuracy"] is not None}
-    expected = max(published, key=lambda name: published[name]["accuracy"] / published[name]["macs"])
-    answer = _answer(ns, str, "a model name (a string)")
-    if answer not in real:
-        raise Wrong(f"{answer!r} is not a key of `models`.")
-    if answer not in published:
-        raise Wrong(f"{answer!r} has no published accuracy, so it cannot be compared.")
-    if answer != expected:
-        raise Wrong(f"{answer!r} is not the best: another model has more accuracy per MAC.")
+def dominates(a, b):
+    """True when model record `a` is at least as good as `b` on both accuracy and MACs, and
+    strictly better on one of them."""
+    return (a["accuracy"] >= b["accuracy"] and a["macs"] <= b["macs"]
+            and (a["accuracy"] > b["accuracy"] or a["macs"] < b["macs"]))
+
+
+def pareto_front(models):
+    """Names of the models with a published accuracy that no other such model dominates."""
+    published = {name: m for name, m in models.items() if m["accuracy"] is not None}
+    return sorted(
+        name for name, m in published.items()
+        if not any(dominates(other, m) for o, other in published.items() if o != name)
+    )
+
+
+def grade_pareto_front(ns, real, manifest):
+    expected = pareto_front(real)
+    answer = _answer(ns, (list, tuple, set), "a list of model names")
+    for name in answer:
+        if not isinstance(name, str) or name not in real:
+            raise Wrong(f"`answer` contains {name!r}, which is not a key of `models`.")
+        if real[name]["accuracy"] is None:
+            raise Wrong(f"`answer` contains {name!r}, which has no published accuracy.")
+    if not isinstance(answer, set) and len(answer) != len(set(answer)):
+        raise Wrong("`answer` lists a model more than once.")
+    published = {n: m for n, m in real.items() if m["accuracy"] is not None}
+    for name in answer:
+        if name not in expected:
+            better = next(o for o in sorted(published) if o != name and dominates(published[o], published[name]))
+            raise Wrong(f"{name!r} is not on the frontier: {better!r} is at least as accurate "
+                        "with no more MACs.")
+    for name in expected:
+        if name not in answer:
+            raise Wrong(f"`answer` is missing {name!r}: no other model is both more accurate "
+                        "and cheaper.")
 
 
 FOLLOW_UPS = {
     "lightweight_names": grade_lightweight_names,
     "rule_function": grade_rule_function,
     "int8_savings": grade_int8_savings,
-    "accuracy_per_mac": grade_accuracy_per_mac,
+    "pareto_front": grade_pareto_front,
 }
 
 

@@ -30,7 +30,7 @@ FOLLOW_UPS = [
     "Exercise 2: list the lightweight models",
     "Exercise 3: write the rule",
     "Exercise 4: bytes saved by int8",
-    "Exercise 5: accuracy per MAC",
+    "Exercise 5: the Pareto frontier",
 ]
 
 
