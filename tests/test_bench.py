@@ -158,7 +158,29 @@ def test_every_part_renders_the_fixture(render, manifest):
     assert "navigator.ml is not defined" in html  # WebNN
     assert "refused by the runtime" in html and "1.50" in html  # experiments, relative to the default
     assert "<svg" in html and 'role="img"' in html  # the chart
-    assert "github.com/onnx/models" in html and "10.1145/3688843" in html  # published figures cite sources
+    assert fmt_ratio(9_000_000 / 4_000_000) + " smaller" in html  # the wasm's compression
+
+
+def test_inline_parts_name_the_models_the_results_single_out(render, manifest):
+    """The prose's int8 claims are computed from the results: change the figures, the
+    sentence changes."""
+    key = next(iter(manifest["models"]))
+    data = fixture_results(key)
+    fp32 = data["models"][key]["variants"]["fp32"]
+    int8 = json.loads(json.dumps(fp32))
+    int8["native"]["1"]["median_ms"] = 3.0  # slower than fp32's 2.0 natively, 1 thread only
+    int8["browser"]["1"]["median_ms"] = 10.0  # faster than fp32's 14.0 in the browser, 1 thread only
+    data["models"][key]["variants"]["int8"] = int8
+    slower = render("<!-- benchmark: int8-slower -->", data)
+    assert "int8 is slower than fp32 for" in slower and f"#{key}" in slower
+    assert fmt_ratio(1.5) + " the fp32 time, 1 thread)" in slower
+    faster = render("<!-- benchmark: int8-faster-browser -->", data)
+    assert "faster than the fp32 one for 1 of the 1 models" in faster and "(1 thread only)" in faster
+    int8["native"]["1"]["median_ms"] = 1.0
+    int8["browser"]["1"]["median_ms"] = 20.0
+    assert "at least as fast" in render("<!-- benchmark: int8-slower -->", data)
+    assert "slower than the fp32 one for all 1 models" in render("<!-- benchmark: int8-faster-browser -->", data)
+    assert render("<!-- benchmark: goal-ratio -->", data).strip() == fmt_ratio(lwm_bench.GOAL_RATIO)
 
 
 # the parts that show native latency or a browser ÷ native ratio
