@@ -22,6 +22,13 @@ LIGHTWEIGHT_RULE = (
     "(multiply-accumulates of conv and linear layers at the model's input size)"
 )
 
+# "Real-time" video: 30 frames per second, so one frame's whole budget is 1000 / 30 ms
+# (the rate Redmon et al. call real-time, YOLO, CVPR 2016, Sec. 4.1).
+REALTIME_FPS = 30
+REALTIME_BUDGET_MS = 1000 / REALTIME_FPS
+REALTIME_SOURCE = "Redmon et al., You Only Look Once, CVPR 2016, Sec. 4.1: real-time means at least 30 fps"
+REALTIME_URL = "https://arxiv.org/abs/1506.02640"
+
 
 def is_lightweight(params, macs):
     """True when a model has at most 10 M parameters and 1 G MACs per image."""

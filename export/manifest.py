@@ -8,6 +8,8 @@ Schema, version 1 (``schema_version``). Top level:
   /proc/cpuinfo names them) and ``cpu_summary`` (e.g. "AVX-512 + VNNI"; null when unknown),
   from export/cpu.py: native latency depends on them
 - ``lightweight_rule``: {"text", "max_params", "max_macs"} (see export/catalog.py)
+- ``realtime``: {"fps", "budget_ms", "source", "url"}: one video frame's time budget, the
+  line the latency charts and the classifier's comparison draw (see export/catalog.py)
 - ``measurement``: what "macs", "depth", "activation_memory_bytes" and latency mean
 - ``validation``: the calibration and validation image sets (counts, source photos)
 - ``classes``: the 1000 ImageNet class names, index = class id
@@ -21,6 +23,9 @@ A model entry (export/pipeline.py builds it):
   false = untrained, never a classifier)
 - ``is_lightweight`` (bool, from the rule), ``params``, ``macs``, ``depth``,
   ``activation_memory_bytes`` (fp32 graph, batch 1)
+- ``se_layers``: Conv2d and Linear layers inside squeeze-and-excitation modules (0 if none);
+  ``largest_activation``: {"module" (its path in the PyTorch model), "shape" [C, H, W],
+  "bytes" (fp32)}, the largest tensor one layer writes for one image (export/measure.py)
 - ``input`` / ``output``: name, shape (null = dynamic batch), dtype
 - ``preprocess``: input_size, resize_size, crop_size, interpolation, resize_mode, mean, std
 - ``weights``: the WeightsMeta (source, url, sha256 or sha256_prefix, licence, paper,
@@ -38,6 +43,14 @@ A model entry (export/pipeline.py builds it):
   sha256, graph_optimization_level, onnxruntime, against_variant{images,
   max_abs_logit_diff, top1_same}}, the same model saved with onnxruntime's graph
   optimizations applied, which the browser loads (export/convert.py)
+- ``pruning``: null, except for the pretrained models in export/prune.py's PRUNED_MODELS:
+  {method (text), variant ("fp32"), prunable_weights (Conv2d and Linear weights ranked),
+  params, fine_tuned (false: one shot), gzip_level, seconds (the sweep's share of
+  ``export_seconds``), rows: [{sparsity (the fraction asked for), zero_weights,
+  weight_sparsity (zero_weights / prunable_weights), nonzero_params, macs (as ``macs``: a
+  dense runtime multiplies the zeros too), bytes, gzip_bytes (of the pruned fp32 file, at
+  gzip_level), validation (as a variant's, the pruned file against the dense PyTorch
+  model)}]}. The pruned files are measured in a temporary folder and not kept
 - ``export_seconds``: wall time of this model's export (its files, then its latency);
   ``export_key``: hash of everything its files and figures depend on (export/pipeline.py);
   an unchanged key lets the next export into the same folder keep the entry
@@ -61,15 +74,23 @@ MANIFEST_NAME = "models.json"
 
 REQUIRED_TOP = (
     "schema_version", "generated_at", "generator", "environment", "lightweight_rule",
-    "measurement", "validation", "classes", "samples", "models",
+    "realtime", "measurement", "validation", "classes", "samples", "models",
 )
 REQUIRED_MODEL = (
     "name", "display_name", "family", "pretrained", "is_lightweight", "params", "macs", "depth",
     "activation_memory_bytes", "input", "output", "preprocess", "weights", "variants",
+    "se_layers", "largest_activation", "pruning",
 )
 REQUIRED_VARIANT = (
     "file", "bytes", "gzip_bytes", "sha256", "opset", "activation_memory_bytes",
     "validation", "latency_ms", "reference_top5",
+)
+REQUIRED_PRUNING = (
+    "method", "variant", "prunable_weights", "params", "fine_tuned", "gzip_level", "seconds", "rows",
+)
+REQUIRED_PRUNING_ROW = (
+    "sparsity", "zero_weights", "weight_sparsity", "nonzero_params", "macs", "bytes", "gzip_bytes",
+    "validation",
 )
 
 
@@ -176,6 +197,12 @@ def build(models: dict, samples: list[dict], previous: dict | None = None) -> di
             "text": catalog.LIGHTWEIGHT_RULE,
             "max_params": catalog.LIGHTWEIGHT_MAX_PARAMS,
             "max_macs": catalog.LIGHTWEIGHT_MAX_MACS,
+        },
+        "realtime": {
+            "fps": catalog.REALTIME_FPS,
+            "budget_ms": catalog.REALTIME_BUDGET_MS,
+            "source": catalog.REALTIME_SOURCE,
+            "url": catalog.REALTIME_URL,
         },
         "measurement": {
             "macs": "multiply-accumulates of Conv2d and Linear layers for one image at the input size",

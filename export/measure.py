@@ -5,7 +5,9 @@
   size (what papers call "mult-adds"; batch-norm, activations, pooling and additions are not
   counted, as in the MobileNet and ResNet papers);
 - depth: weighted layers (Conv, Gemm, MatMul) on the longest path through the ONNX graph,
-  which reproduces the papers' "ResNet-50" and "28-layer MobileNet";
+  which reproduces the papers' "ResNet-50" and "28-layer MobileNet"; of these, the layers
+  inside squeeze-and-excitation modules (``se_layers``);
+- largest activation: the largest tensor one layer writes for one image, fp32;
 - peak activation memory: the largest total size of intermediate tensors alive at once when
   the ONNX graph's nodes run in their stored order, batch 1 (weights not included); an int8
   (QDQ) graph is counted as onnxruntime runs it, fused, with 8-bit tensors between layers,
@@ -73,6 +75,49 @@ def count_macs(model: nn.Module, input_size: int) -> int:
             h.remove()
         model.train(was_training)
     return int(total)
+
+
+def se_layers(model: nn.Module) -> int:
+    """Weighted layers (Conv2d, Linear) inside the model's squeeze-and-excitation modules.
+
+    Each SE module sits on the main path of its block, and its two 1×1 layers are longer than
+    the plain multiply that skips them, so the longest path ("depth") counts all of them.
+    """
+    return sum(
+        isinstance(m, (nn.Conv2d, nn.Linear))
+        for se in model.modules() if "SqueezeExcitation" in type(se).__name__
+        for m in se.modules()
+    )
+
+
+@torch.no_grad()
+def largest_activation(model: nn.Module, input_size: int) -> dict:
+    """The largest tensor any layer writes for one image (the first, if several tie):
+    {"module": path, "shape": [C, H, W], "bytes": fp32 bytes}."""
+    best: dict = {}
+
+    def hook(path):
+        def record(_m, _inp, out):
+            shape = [int(d) for d in out.shape[1:]]  # batch dimension dropped
+            nbytes = 4 * int(np.prod(shape))
+            if not best or nbytes > best["bytes"]:
+                best.update(module=path, shape=shape, bytes=nbytes)
+
+        return record
+
+    # leaves only (a container's output is also its last layer's), and not Lite's "same"
+    # padding: the exported graph folds it into the convolution's own padding
+    handles = [m.register_forward_hook(hook(p)) for p, m in model.named_modules()
+               if p and next(m.children(), None) is None and type(m).__name__ != "TFSamePad"]
+    was_training = model.training
+    model.eval()
+    try:
+        model(torch.zeros(1, 3, input_size, input_size))
+    finally:
+        for h in handles:
+            h.remove()
+        model.train(was_training)
+    return best
 
 
 def file_stats(path: str | Path, compress: bool = True) -> dict:

@@ -7,8 +7,8 @@ Each returned dictionary is a model's manifest entry (see export/manifest.py). T
 done in two phases:
 
 1. ``export_files``: the ONNX files and every figure that is not a time (validation against
-   PyTorch, sizes, memory). Several models are exported at once, one worker process per
-   core, each on one thread.
+   PyTorch, sizes, memory, and for the models in ``prune.PRUNED_MODELS`` a pruning sweep).
+   Several models are exported at once, one worker process per core, each on one thread.
 2. ``measure_latency``: every file is timed on a quiet machine, one model at a time, after
    the workers are gone, so no figure is taken while other work competes for the cores.
 
@@ -33,7 +33,8 @@ from typing import Callable
 
 import numpy as np
 
-from . import catalog, convert, cpu, images, measure
+from . import catalog, convert, cpu, images, measure, prune
+from .manifest import REQUIRED_MODEL
 from .registry import get_entry
 from .weights import Preprocess, WeightsNotFoundError, find_weights, verify_checksum
 
@@ -224,6 +225,8 @@ def reusable(entry: dict | None, key: str, out_dir: Path) -> bool:
     """Whether a previous entry can stand: same key, and its files are still the ones it measured."""
     if not entry or entry.get("export_key") != key:
         return False
+    if any(k not in entry for k in REQUIRED_MODEL):  # written before a field was added
+        return False
     for f in files_of(entry):
         path = out_dir / f["file"]
         if not path.is_file() or path.stat().st_size != f["bytes"] or measure.file_stats(path, compress=False)["sha256"] != f["sha256"]:
@@ -297,6 +300,8 @@ def export_files(name: str, weights: Weights, opts: ExportOptions, threads: int)
     for v, path in paths.items():
         proto = onnx.load(str(path))
         logits = run_onnx(path, batch, threads)
+        if v == "fp32":
+            fp32_logits = logits[:n_val]
         stats = measure.graph_stats(proto)
         variants[v] = {
             "file": path.name,
@@ -315,6 +320,13 @@ def export_files(name: str, weights: Weights, opts: ExportOptions, threads: int)
                 path, out / f"{name}.{v}.opt.onnx", validation, logits[:n_val], threads
             )
 
+    # magnitude pruning, measured on files that are not kept (export/prune.py); for a trained
+    # network only: an untrained one has no answers to lose
+    pruning = None
+    if weights.pretrained and name in prune.PRUNED_MODELS:
+        pruning = prune.pruning_block(model, size, validation, ref_logits, threads,
+                                      dense=(paths["fp32"], fp32_logits))
+
     fp32_stats = measure.graph_stats(onnx.load(str(paths["fp32"])))
     params = measure.count_params(model)
     macs = measure.count_macs(model, size)
@@ -327,7 +339,9 @@ def export_files(name: str, weights: Weights, opts: ExportOptions, threads: int)
         "params": params,
         "macs": macs,
         "depth": fp32_stats["depth"],
+        "se_layers": measure.se_layers(model),
         "activation_memory_bytes": fp32_stats["peak_activation_bytes"],
+        "largest_activation": measure.largest_activation(model, size),
         "input": {"name": convert.INPUT_NAME, "shape": [None, 3, size, size], "dtype": "float32"},
         "output": {"name": convert.OUTPUT_NAME, "shape": [None, meta.num_classes], "dtype": "float32"},
         "preprocess": {
@@ -342,6 +356,7 @@ def export_files(name: str, weights: Weights, opts: ExportOptions, threads: int)
         "weights": {**meta.to_json(), **weights.to_json()},
         "int8_targets": int8_targets(variants) if weights.pretrained else None,
         "variants": variants,
+        "pruning": pruning,
         "export_seconds": round(time.perf_counter() - t_start, 1),
     }
 
@@ -385,7 +400,8 @@ def _environment(**values: str):
 def _expected_cost(name: str) -> float:
     """Roughly how long a model takes to export (published MACs), to start the longest first."""
     published = get_entry(name).weights.published
-    return float(published.macs or 0)
+    # the pruning sweep (export/prune.py) takes about as long again as the model's own export
+    return float(published.macs or 0) * (2 if name in prune.PRUNED_MODELS else 1)
 
 
 def summary_line(entry: dict) -> str:
@@ -396,7 +412,10 @@ def summary_line(entry: dict) -> str:
         parts.append(f"int8 {int8['bytes'] / 1e6:.1f} MB ({int8['bytes'] / v['fp32']['bytes']:.2f}x fp32)")
         if entry["pretrained"]:  # agreement means nothing for an untrained network
             parts.append(f"top-1 as PyTorch fp32 on {int8['validation']['top1_agreement']:.0%} of images")
-    parts.append(f"{entry['export_seconds']:.0f} s")
+    seconds = f"{entry['export_seconds']:.0f} s"
+    if entry.get("pruning"):
+        seconds += f" (pruning sweep {entry['pruning']['seconds']:.0f} s)"
+    parts.append(seconds)
     return "  ".join(parts)
 
 

@@ -32,7 +32,8 @@ import torch
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-# EfficientNet-Lite (TF ports) expect (x/255 - 0.5) / 0.5.
+# EfficientNet-Lite (TF ports): inputs in [-1, 1], (x/255 - 0.5) / 0.5; Google's own scaling,
+# (x - 127) / 128, is within one grey level of it.
 HALF_MEAN = (0.5, 0.5, 0.5)
 HALF_STD = (0.5, 0.5, 0.5)
 
@@ -49,7 +50,7 @@ class Preprocess:
 
     ``resize_size`` is the shorter side after resizing; ``crop_size`` the centre crop.
     When ``resize_mode`` is "plain", the whole image is resized to input_size x input_size
-    with no crop (EfficientNet-Lite's TF preprocessing).
+    with no crop (our choice for EfficientNet-Lite; Google evaluated it with a centre crop).
     """
 
     input_size: int
@@ -71,6 +72,9 @@ class Published:
     macs: int | None  # multiply-accumulates per image, as the publisher states them
     citation: Citation
     macs_citation: Citation | None = None
+    # why the published MACs differ from what export/measure.py counts, when they do by more
+    # than rounding (tests/test_teaching_architectures.py checks which models need one)
+    macs_gap: str | None = None
 
 
 @dataclass(frozen=True)

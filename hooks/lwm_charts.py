@@ -133,6 +133,7 @@ def grouped_bars(
     series: Sequence[tuple[str, Sequence[float | None]]],  # (name, one value per category)
     x_label: str,
     x_fmt: Callable[[float], str],
+    reference: tuple[float, str] | None = None,  # (value, label): a marked vertical line
 ) -> str:
     """Horizontal bars, one group per category (model), one bar per series (variant)."""
     bar_h, gap = 9, 10
@@ -143,7 +144,7 @@ def grouped_bars(
     left, right = LEFT_LABELS, WIDTH - MARGIN["right"] - 60  # room for the value after a bar
     bottom = height - MARGIN["bottom"]
     hi = max(v for _, vals in series for v in vals if v is not None)
-    ticks = _nice_ticks(0, hi)
+    ticks = _nice_ticks(0, max(hi, reference[0]) if reference else hi)
 
     def px(v: float) -> float:
         return left + v / ticks[-1] * (right - left)
@@ -175,6 +176,93 @@ def grouped_bars(
             )
             out.append(f'<text class="lwm-value" x="{px(v) + 4:.1f}" y="{y + bar_h - 1.5}">{escape(x_fmt(v))}</text>')
     out.append(f'<line class="lwm-axis" x1="{left}" x2="{left}" y1="{top}" y2="{bottom}"/>')
+    if reference:
+        value, label = reference
+        out.append(f'<line class="lwm-ref" x1="{px(value):.1f}" x2="{px(value):.1f}" y1="{top - 4}" y2="{bottom}"/>')
+        out.append(f'<text class="lwm-ref-label" x="{px(value) + 4:.1f}" y="{top + 6}">{escape(label)}</text>')
     out.append(f'<text class="lwm-label" x="{(left + right) / 2:.1f}" y="{height - 8}" text-anchor="middle">{escape(x_label)}</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+# how each series of a line chart is drawn besides its colour, so the lines stay apart in
+# grey print and for readers who do not tell the palette's colours apart
+_DASHES = ("", "7 4", "2 3")
+
+
+def _marker(shape: int, cx: float, cy: float, cls: str, tip: str) -> str:
+    tip = f"<title>{escape(tip)}</title>"
+    if shape % 2 == 0:
+        return f'<circle class="{cls}" cx="{cx:.1f}" cy="{cy:.1f}" r="4.5">{tip}</circle>'
+    return f'<rect class="{cls}" x="{cx - 4:.1f}" y="{cy - 4:.1f}" width="8" height="8">{tip}</rect>'
+
+
+def lines(
+    chart_id: str,
+    title: str,
+    desc: str,
+    xs: Sequence[float],
+    series: Sequence[tuple[str, Sequence[float], Sequence[str]]],  # (name, y per x, label per point)
+    x_label: str,
+    y_label: str,
+    x_fmt: Callable[[float], str],
+    y_fmt: Callable[[float], str],
+    x_range: tuple[float, float],
+    y_range: tuple[float, float],
+) -> str:
+    """Lines over one linear x axis, a legend above. Each point's label is its tooltip, and
+    the last point's label is written at the end of its line."""
+    height = 380
+    legend_h = 24
+    top = MARGIN["top"] + legend_h
+    left, right = MARGIN["left"], WIDTH - MARGIN["right"] - 80  # room for the end labels
+    bottom = height - MARGIN["bottom"]
+    x_ticks = _nice_ticks(*x_range, count=10)
+    y_ticks = _nice_ticks(*y_range)
+    x_lo, x_hi, y_lo, y_hi = x_ticks[0], x_ticks[-1], y_ticks[0], y_ticks[-1]
+
+    def px(x: float) -> float:
+        return left + (x - x_lo) / (x_hi - x_lo) * (right - left)
+
+    def py(y: float) -> float:
+        return bottom - (y - y_lo) / (y_hi - y_lo) * (bottom - top)
+
+    out = [_svg_open(chart_id, title, desc, height)]
+    # legend: a stretch of each line with its marker
+    lx = left
+    for i, (name, _, _) in enumerate(series):
+        y = MARGIN["top"] + 4
+        out.append(f'<line x1="{lx}" x2="{lx + 24}" y1="{y}" y2="{y}" stroke-dasharray="{_DASHES[i % 3]}" '
+                   f'style="stroke: var(--lwm-s{i % 3}); stroke-width: 2.5"/>')
+        out.append(_marker(i, lx + 12, y, f"lwm-s{i % 3}", name))
+        out.append(f'<text class="lwm-tick" x="{lx + 30}" y="{y + 4}">{escape(name)}</text>')
+        lx += 30 + 6.6 * len(name) + 24
+    for t in y_ticks:
+        out.append(f'<line class="lwm-grid" x1="{left}" x2="{right}" y1="{py(t):.1f}" y2="{py(t):.1f}"/>')
+        out.append(f'<text class="lwm-tick" x="{left - 6}" y="{py(t) + 4:.1f}" text-anchor="end">{escape(y_fmt(t))}</text>')
+    for t in x_ticks:
+        out.append(f'<line class="lwm-grid" x1="{px(t):.1f}" x2="{px(t):.1f}" y1="{top}" y2="{bottom}"/>')
+        out.append(f'<text class="lwm-tick" x="{px(t):.1f}" y="{bottom + 16}" text-anchor="middle">{escape(x_fmt(t))}</text>')
+    out.append(f'<line class="lwm-axis" x1="{left}" x2="{right}" y1="{bottom}" y2="{bottom}"/>')
+    out.append(f'<line class="lwm-axis" x1="{left}" x2="{left}" y1="{top}" y2="{bottom}"/>')
+    out.append(f'<text class="lwm-label" x="{(left + right) / 2:.1f}" y="{height - 8}" text-anchor="middle">{escape(x_label)}</text>')
+    out.append(
+        f'<text class="lwm-label" transform="translate(14 {(top + bottom) / 2:.1f}) rotate(-90)" '
+        f'text-anchor="middle">{escape(y_label)}</text>'
+    )
+    ends = []  # (y of the last point, series index), for the labels at the line ends
+    for i, (name, ys, labels) in enumerate(series):
+        pts = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in zip(xs, ys))
+        out.append(f'<polyline points="{pts}" stroke-dasharray="{_DASHES[i % 3]}" '
+                   f'style="fill: none; stroke: var(--lwm-s{i % 3}); stroke-width: 2.5"/>')
+        for x, y, label in zip(xs, ys, labels):
+            out.append(_marker(i, px(x), py(y), f"lwm-s{i % 3}", f"{name}, {x_fmt(x)}: {label}"))
+        ends.append([py(ys[-1]), i])
+    # end labels at least a line apart, in the order of their points
+    ends.sort()
+    for k in range(1, len(ends)):
+        ends[k][0] = max(ends[k][0], ends[k - 1][0] + 13)
+    for y, i in ends:
+        out.append(f'<text class="lwm-value" x="{px(xs[-1]) + 9:.1f}" y="{y + 3.5:.1f}">{escape(series[i][2][-1])}</text>')
     out.append("</svg>")
     return "".join(out)

@@ -1,8 +1,12 @@
 """Energy per inference, estimated from counted MACs and the bytes of weights a model reads.
 
-The per-operation energies are published figures (45 nm process), not measurements:
-M. Horowitz, "Computing's energy problem (and what we can do about it)", ISSCC 2014,
-https://doi.org/10.1109/ISSCC.2014.6757323.
+The per-operation energies are published figures for a 45 nm process, not measurements:
+- arithmetic: M. Horowitz, "Computing's energy problem (and what we can do about it)",
+  ISSCC 2014, https://doi.org/10.1109/ISSCC.2014.6757323;
+- memory, per 32-bit read: Han et al., "Learning both Weights and Connections for Efficient
+  Neural Networks", NeurIPS 2015, Fig. 1, https://arxiv.org/abs/1506.02626. Horowitz gives
+  memory energies per 64-bit access; Han et al.'s table states them per 32-bit word, and
+  that is the table this estimate uses.
 
 The model is deliberately simple, and the docs page states every assumption:
 - each MAC is one multiply and one add at the variant's precision (fp32 and fp16 use the
@@ -10,8 +14,9 @@ The model is deliberately simple, and the docs page states every assumption:
   the 8-bit integer costs, which ignores the wider accumulator a real int8 kernel keeps);
 - every weight byte is read once from DRAM per inference, at the 32-bit DRAM read cost
   divided by 4 per byte; the weight bytes are the variant's ONNX file size;
-- activations are assumed to stay on chip and are not counted, so the figure is a lower
-  bound for a device whose feature maps spill to DRAM.
+- activations are not counted at all.
+It is not a bound in either direction: the weight term is too high for a chip whose caches
+hold the weights across images, and the missing activation traffic makes it too low.
 """
 
 from __future__ import annotations
@@ -20,8 +25,10 @@ from dataclasses import dataclass
 
 HOROWITZ_URL = "https://doi.org/10.1109/ISSCC.2014.6757323"
 HOROWITZ_CITATION = "M. Horowitz, Computing's energy problem (and what we can do about it), ISSCC 2014"
+HAN_URL = "https://arxiv.org/abs/1506.02626"
+HAN_CITATION = "Han et al., Learning both Weights and Connections for Efficient Neural Networks, NeurIPS 2015, Fig. 1"
 
-# Published per-operation energies in picojoules, 45 nm (Horowitz, ISSCC 2014).
+# Published per-operation energies in picojoules, 45 nm, and the publication of each
 PJ = {
     "fp32_mult": 3.7,
     "fp32_add": 0.9,
@@ -29,6 +36,11 @@ PJ = {
     "int8_add": 0.03,
     "dram_read_32bit": 640.0,
     "sram_8kb_read_32bit": 5.0,  # shown for scale on the page; not used by the estimate
+}
+SOURCE = {
+    "fp32_mult": "horowitz", "fp32_add": "horowitz", "int8_mult": "horowitz", "int8_add": "horowitz",
+    # per 32-bit word: Han et al.'s Fig. 1, from Horowitz's 64-bit accesses
+    "dram_read_32bit": "han", "sram_8kb_read_32bit": "han",
 }
 
 # which arithmetic each exported variant is charged for (see the module docstring)

@@ -15,6 +15,7 @@ in the manifest, fails the build (PluginError): a typo must not render as nothin
 
 from __future__ import annotations
 
+import math
 import re
 from html import escape
 from pathlib import Path
@@ -53,8 +54,17 @@ PAGES = {
 
 VARIANTS = ("fp32", "fp16", "int8")
 
-# The home page's comparison: the heavy baseline against the smallest lightweight model.
-HEAVY, LIGHT = "resnet50", "mobilenet_v3_small"
+# The home page compares every other model with this heavy baseline.
+HEAVY = "resnet50"
+
+# The layer counts the papers themselves give, beside the export's longest-path count. Only
+# these three papers state a total; the others list layers or blocks without one.
+PAPER_LAYERS = {
+    "mobilenet_v1": (28, "Howard et al. 2017, Sec. 3.2: 28 layers, counting depthwise and pointwise separately",
+                     "https://arxiv.org/abs/1704.04861"),
+    "resnet18": (18, "He et al. 2015, Table 1: 18-layer", "https://arxiv.org/abs/1512.03385"),
+    "resnet50": (50, "He et al. 2015, Table 1: 50-layer", "https://arxiv.org/abs/1512.03385"),
+}
 
 
 def display_name(key: str) -> str:
@@ -141,6 +151,13 @@ def model_card(ctx: Context, arg: str | None) -> str:
             f'<p><a class="md-button md-button--primary" href="{ctx.root}classifier/?model={key}">'
             f"Try {escape(name)} in the classifier</a></p>"
         )
+    elif w["source"] == "none":  # no official PyTorch weights exist for this architecture
+        status = (
+            '<p class="lwm-status lwm-status--untrained"><strong>Untrained: not a classifier.</strong> '
+            f"No official PyTorch weights exist for {escape(name)}, so the exported files hold random "
+            "weights. Sizes, MACs and latency are still real; predictions are not.</p>"
+        )
+        try_it = '<p class="lwm-try-note">Not offered in the classifier: it has no pretrained weights.</p>'
     else:
         status = (
             '<p class="lwm-status lwm-status--untrained"><strong>Untrained in this build: not a '
@@ -156,7 +173,9 @@ def model_card(ctx: Context, arg: str | None) -> str:
     rule = ctx.manifest["lightweight_rule"]
     facts = [
         ["Parameters", fmt_count(e["params"]), f'{fmt_count(pub["params"])} ({_cite(pub["citation"])})' if pub["params"] else "not published"],
-        ["MACs per image", fmt_count(e["macs"]), f'{fmt_count(pub["macs"])} ({_cite(pub["macs_citation"])})' if pub["macs"] else "not published"],
+        ["MACs per image", fmt_count(e["macs"]), f'{fmt_count(pub["macs"])} ({_cite(pub["macs_citation"])})'
+         + (f'<br><small>{escape(pub["macs_gap"])}</small>' if pub.get("macs_gap") else "")
+         if pub["macs"] else "not published"],
         ["Weighted layers on the longest path", str(e["depth"]), ""],
         ["Peak activation memory (fp32)", fmt_bytes(e["activation_memory_bytes"]), ""],
         ["Lightweight by this site's rule", "yes" if e["is_lightweight"] else "no", escape(rule["text"])],
@@ -249,7 +268,10 @@ def value(ctx: Context, arg: str | None) -> str:
         "params": lambda e: fmt_count(e["params"]),
         "macs": lambda e: fmt_count(e["macs"]),
         "depth": lambda e: str(e["depth"]),
+        "se-layers": lambda e: str(_measured(e, "se_layers")),
         "activations": lambda e: fmt_bytes(e["activation_memory_bytes"]),
+        "largest-tensor": lambda e: _shape(_largest(e)["shape"]),
+        "largest-tensor-bytes": lambda e: fmt_bytes(_largest(e)["bytes"]),
         "published-top1": lambda e: fmt_published_pct(e["weights"]["published"]["top1"]),
         "input-size": lambda e: str(e["preprocess"]["input_size"]),
         **{f"bytes-{v}": (lambda e, v=v: fmt_bytes(e["variants"][v]["bytes"])) for v in VARIANTS},
@@ -338,7 +360,17 @@ def _chart_top1(ctx: Context) -> str:
              fmt_published_pct(ctx.models[k]["weights"]["published"]["top1"]),
              _cite(ctx.models[k]["weights"]["published"]["citation"])] for k in keys]
     table = _table(["Model", "MACs (measured)", "Top-1 (published)", "Source of top-1"], rows)
-    return f'<figure class="lwm-figure">{svg}<figcaption>Accuracy is the publishers\' figure for the official weights; MACs are counted by our exporter.</figcaption></figure>{_details("Data table: top-1 against MACs", table)}'
+    caption = "Accuracy is the publishers' figure for the official weights; MACs are counted by our exporter."
+    # the lightweight models that do not reach the smallest baseline's published accuracy
+    top1 = {k: ctx.models[k]["weights"]["published"]["top1"] for k in keys}
+    heavy = [k for k in keys if not ctx.models[k]["is_lightweight"]]
+    if heavy:
+        ref = heavy[0]  # the cheapest baseline
+        below = sorted((k for k in keys if ctx.models[k]["is_lightweight"] and top1[k] < top1[ref]), key=top1.get)
+        if below:
+            caption += (f" Below {escape(display_name(ref))}'s {fmt_published_pct(top1[ref])}: "
+                        + ", ".join(f"{escape(display_name(k))} ({fmt_published_pct(top1[k])})" for k in below) + ".")
+    return f'<figure class="lwm-figure">{svg}<figcaption>{caption}</figcaption></figure>{_details("Data table: top-1 against MACs", table)}'
 
 
 def _chart_bytes(ctx: Context) -> str:
@@ -356,60 +388,228 @@ def _chart_bytes(ctx: Context) -> str:
     return f'<figure class="lwm-figure">{svg}<figcaption>File sizes measured on the exported ONNX files.</figcaption></figure>{_details("Data table: bytes per variant", table)}'
 
 
+def _fits_budget(ctx: Context, ms: float | None) -> bool:
+    """Within one video frame's time at the manifest's real-time rate."""
+    return ms is not None and ms <= ctx.manifest["realtime"]["budget_ms"]
+
+
 def _chart_latency(ctx: Context) -> str:
     keys = _ordered(ctx)
     series = [(v, [_variant_latency(ctx.models[k], v, "1") for k in keys]) for v in VARIANTS]
+    rt = ctx.manifest["realtime"]
+    budget = f"{rt['fps']} fps: {fmt_ms(rt['budget_ms'])} per frame"
     svg = lwm_charts.grouped_bars(
         "chart-latency", "CPU latency per image, one thread",
-        "Horizontal bars: for each model, the median onnxruntime latency of the fp32, fp16 and int8 files on one CPU thread.",
+        "Horizontal bars: for each model, the median onnxruntime latency of the fp32, fp16 and int8 files "
+        f"on one CPU thread. A vertical line marks {budget}.",
         [display_name(k) for k in keys], series, "median latency, 1 thread (ms)", fmt_ms,
+        reference=(rt['budget_ms'], budget),
     )
-    rows = [[ctx.model_link(k)] + [
-        f'{fmt_ms(_variant_latency(ctx.models[k], v, "1"))} / {fmt_ms(_variant_latency(ctx.models[k], v, "2"))}'
-        for v in VARIANTS] for k in keys]
-    table = _table(["Model", *(f"{v}: 1 / 2 threads" for v in VARIANTS)], rows)
+    rows = []
+    for k in keys:
+        e = ctx.models[k]
+        fits = [v for v in VARIANTS if v in e["variants"] and _fits_budget(ctx, _variant_latency(e, v, "1"))]
+        rows.append([ctx.model_link(k)] + [
+            f'{fmt_ms(_variant_latency(e, v, "1"))} / {fmt_ms(_variant_latency(e, v, "2"))}' for v in VARIANTS
+        ] + [", ".join(fits) if fits else "none"])
+    table = _table(["Model", *(f"{v}: 1 / 2 threads" for v in VARIANTS),
+                    f"Within {fmt_ms(rt['budget_ms'])} on 1 thread"], rows)
     env = ctx.manifest["environment"]
     # native latency depends on the CPU's instruction sets; manifests from before they were recorded lack them
     features = env.get("cpu_summary") or "instruction-set features not recorded"
+    fp32_fits = [k for k in keys if _fits_budget(ctx, _variant_latency(ctx.models[k], "fp32", "1"))]
+    misses = [k for k in keys if k not in fp32_fits]
+    verdict = (f"{len(fp32_fits)} of the {len(keys)} fp32 files fit one frame at "
+               f'<a href="{escape(rt["url"])}" title="{escape(rt["source"])}">{rt["fps"]} fps</a> '
+               f"({fmt_ms(rt['budget_ms'])}) on one thread of this CPU"
+               + (f"; {_names(ctx, misses)} do not." if len(misses) > 1 else
+                  f"; {_names(ctx, misses)} does not." if misses else "."))
     caption = (
         f"Median of timed runs, onnxruntime {escape(str(env.get('onnxruntime')))} CPU execution provider on "
         f"{escape(str(env.get('cpu') or env.get('machine')))} ({escape(features)}; "
-        f"{escape(str(env.get('cpu_count')))} cores), batch 1."
+        f"{escape(str(env.get('cpu_count')))} cores), batch 1. {verdict}"
     )
     return f'<figure class="lwm-figure">{svg}<figcaption>{caption}</figcaption></figure>{_details("Data table: latency", table)}'
 
 
+def _shape(shape: tuple[int, ...]) -> str:
+    return " × ".join(str(d) for d in shape)
+
+
+def _measured(e: dict, field: str):
+    """A figure the exporter records in each model entry; an older manifest fails the build."""
+    if e.get(field) is None:
+        raise PluginError(f"{e['name']} has no {field!r} in the manifest: it predates the field, re-run the export")
+    return e[field]
+
+
+def _largest(e: dict) -> dict:
+    """The largest tensor one layer of this model writes: {"module", "shape", "bytes"}, as
+    the exporter measured it on our PyTorch model."""
+    return _measured(e, "largest_activation")
+
+
+def _names(ctx: Context, keys: list[str]) -> str:
+    """'A', 'A and B', 'A, B and C', with links."""
+    links = [ctx.model_link(k) for k in keys]
+    return links[0] if len(links) == 1 else ", ".join(links[:-1]) + " and " + links[-1]
+
+
+def _fp32_energy(e: dict) -> lwm_energy.Estimate:
+    return lwm_energy.estimate(e["macs"], e["variants"]["fp32"]["bytes"], "fp32")
+
+
+# The home page's four traits: (trait, column heading, value of a manifest entry, formatter)
+TRAITS = [
+    ("1. Parameters and computation", "Parameters", lambda e: e["params"], fmt_count),
+    ("1. Parameters and computation", "MACs per image", lambda e: e["macs"], fmt_count),
+    ("2. Memory", "fp32 file", lambda e: e["variants"]["fp32"]["bytes"], fmt_bytes),
+    ("2. Memory", "Peak activations", lambda e: e["activation_memory_bytes"], fmt_bytes),
+    ("3. Energy", "Estimate, fp32", lambda e: _fp32_energy(e).total_pj, fmt_energy_pj),
+    ("4. Speed", "CPU latency, fp32, 1 thread", lambda e: _variant_latency(e, "fp32", "1"), fmt_ms),
+]
+
+
+def _times_less(base: float, other: float) -> str:
+    """A cell of the traits table: 'N×' less than the baseline, or 'N× more', marked."""
+    if other > base:
+        return f'<td class="lwm-more" title="needs more than the baseline">{fmt_ratio(other / base)} more</td>'
+    return f"<td>{fmt_ratio(base / other)}</td>"
+
+
+def _energy_follows(ratios: dict[str, float]) -> str:
+    """Where the energy ratio sits: nearer the file-size ratio or the MAC ratio (log scale)."""
+    to_file = abs(math.log(ratios["energy"] / ratios["file"]))
+    to_macs = abs(math.log(ratios["energy"] / ratios["macs"]))
+    nearer, further = ("file-size", "MAC") if to_file < to_macs else ("MAC", "file-size")
+    return (f"its energy ratio ({fmt_ratio(ratios['energy'])}) is nearer its {nearer} ratio "
+            f"({fmt_ratio(ratios['file' if nearer == 'file-size' else 'macs'])}) than its {further} ratio "
+            f"({fmt_ratio(ratios['macs' if nearer == 'file-size' else 'file'])})")
+
+
 def lesson_traits(ctx: Context, arg: str | None) -> str:
-    """The four traits of a lightweight model, as ratios of the heavy baseline to the light one."""
-    heavy, light = ctx.model(HEAVY), ctx.model(LIGHT)
-    hv, lv = heavy["variants"]["fp32"], light["variants"]["fp32"]
-    eh = lwm_energy.estimate(heavy["macs"], hv["bytes"], "fp32").total_pj
-    el = lwm_energy.estimate(light["macs"], lv["bytes"], "fp32").total_pj
-    lat_h, lat_l = _variant_latency(heavy, "fp32", "1"), _variant_latency(light, "fp32", "1")
-    rows = [
-        ("1. Fewer parameters and computations", "parameters", heavy["params"], light["params"], fmt_count),
-        ("", "MACs per image", heavy["macs"], light["macs"], fmt_count),
-        ("2. Lower memory footprint", "fp32 file size", hv["bytes"], lv["bytes"], fmt_bytes),
-        ("", "peak activation memory", heavy["activation_memory_bytes"], light["activation_memory_bytes"], fmt_bytes),
-        ("3. Energy efficiency", f'<a href="{ctx.root}energy/">estimated energy</a> per image, fp32', eh, el, fmt_energy_pj),
-        ("4. Faster inference", "CPU latency, fp32, 1 thread", lat_h, lat_l, fmt_ms),
-    ]
-    body = [[t, m, f(h), f(lt), f"<strong>{fmt_ratio(h / lt)}</strong>"] for t, m, h, lt, f in rows]
-    return _table(
-        ["Trait", "Measure", ctx.model_link(HEAVY), ctx.model_link(LIGHT), "ResNet-50 ÷ MobileNetV3-Small"],
-        body,
-        caption="Measured by this project's exporter (energy: an estimate from measured MACs and bytes)",
+    """The four traits for every model at once: ResNet-50's figures, then how many times less
+    each other model needs. One flattering pair would hide the counter-examples."""
+    base = ctx.model(HEAVY)
+    others = [k for k in _ordered(ctx) if k != HEAVY and ctx.models[k]["is_lightweight"]]
+    others += [k for k in _ordered(ctx) if k != HEAVY and not ctx.models[k]["is_lightweight"]]
+
+    groups: list[list] = []  # [trait, span]
+    for trait, *_ in TRAITS:
+        if groups and groups[-1][0] == trait:
+            groups[-1][1] += 1
+        else:
+            groups.append([trait, 1])
+    head = (
+        '<tr><th scope="col" rowspan="2">Model</th>'
+        + "".join(f'<th scope="colgroup" colspan="{n}">{escape(t)}</th>' for t, n in groups)
+        + "</tr><tr>" + "".join(f'<th scope="col">{escape(h)}</th>' for _, h, _, _ in TRAITS) + "</tr>"
     )
+    rows = [
+        f'<tr><th scope="row">{ctx.model_link(HEAVY)} (baseline)</th>'
+        + "".join(f"<td><strong>{fmt(get(base))}</strong></td>" for _, _, get, fmt in TRAITS) + "</tr>"
+    ]
+    for k in others:
+        e = ctx.models[k]
+        tag = "" if e["is_lightweight"] else " (heavy)"
+        rows.append(f'<tr><th scope="row">{ctx.model_link(k)}{tag}</th>'
+                    + "".join(_times_less(get(base), get(e)) for _, _, get, _ in TRAITS) + "</tr>")
+
+    # the energy column is mostly a second file-size column: say so, with the model where
+    # weight reads weigh most
+    light = [k for k in others if ctx.models[k]["is_lightweight"]]
+    share = {k: _fp32_energy(ctx.models[k]).memory_share for k in light}
+    top = max(light, key=share.get)
+    t = ctx.models[top]
+    ratios = {
+        "energy": _fp32_energy(base).total_pj / _fp32_energy(t).total_pj,
+        "file": base["variants"]["fp32"]["bytes"] / t["variants"]["fp32"]["bytes"],
+        "macs": base["macs"] / t["macs"],
+    }
+    mostly = sum(v > 0.5 for v in share.values())
+    note = (
+        f'The energy is an estimate (see the <a href="{ctx.root}energy/">energy page</a>), and for {mostly} of '
+        f"the {len(light)} lightweight models more than half of it is weights read from DRAM, so that column "
+        f"largely repeats the file-size column. {escape(display_name(top))} is the extreme: "
+        f"{fmt_pct(share[top], 0)} of its estimate is weight reads, and {_energy_follows(ratios)}."
+    )
+    caption = (f"{escape(display_name(HEAVY))}'s figures, measured by our exporter, then how many times less "
+               "each other model needs; <em>more</em> marks a model that needs more than the baseline")
+    # no class on the table itself: the theme styles only tables without one
+    table = (f'<table><caption>{caption}</caption><thead>{head}</thead>'
+             f'<tbody>{"".join(rows)}</tbody></table>')
+    return (f'<figure class="lwm-figure lwm-table-figure"><div class="lwm-table-wrap lwm-traits">{table}</div>'
+            f"<figcaption>{note}</figcaption></figure>")
+
+
+def activation_memory(ctx: Context, arg: str | None) -> str:
+    """Every model by peak activation memory, largest first, with the tensor behind it, and
+    the counter-examples to "lightweight models need less memory" spelled out."""
+    keys = sorted(ctx.models, key=lambda k: -ctx.models[k]["activation_memory_bytes"])
+    rows = []
+    for k in keys:
+        e = ctx.models[k]
+        big = _largest(e)
+        rows.append([
+            ctx.model_link(k), "yes" if e["is_lightweight"] else "no",
+            fmt_bytes(e["activation_memory_bytes"]),
+            f"{_shape(big['shape'])} ({fmt_bytes(big['bytes'])})",
+            fmt_bytes(e["variants"]["fp32"]["bytes"]),
+        ])
+    table = _table(
+        ["Model", "Lightweight", "Peak activations", "Largest tensor, C × H × W (fp32)", "Weights (fp32 file)"],
+        rows,
+        caption="Peak activation memory, largest first: fp32, one image, the exported graph's node order",
+    )
+    act = {k: ctx.models[k]["activation_memory_bytes"] for k in ctx.models}
+    light = [k for k in keys if ctx.models[k]["is_lightweight"]]
+    heavy = sorted((k for k in ctx.models if not ctx.models[k]["is_lightweight"]), key=act.get)
+    if not light or not heavy:
+        return table
+    notes = []
+    for h in heavy:
+        more = [k for k in light if act[k] > act[h]]
+        notes.append(f"{len(more)} of the {len(light)} lightweight models "
+                     f"{'needs' if len(more) == 1 else 'need'} more activation memory "
+                     f"than {ctx.model_link(h)} ({fmt_bytes(act[h])})"
+                     + (f": {_names(ctx, more)}" if more and len(more) <= 3 else ""))
+    total = {k: act[k] + ctx.models[k]["variants"]["fp32"]["bytes"] for k in ctx.models}
+    worst, least_heavy = max(light, key=total.get), min(heavy, key=total.get)
+    verdict = "still less than" if total[worst] < total[least_heavy] else "more than"
+    summary = (
+        "; ".join(notes) + ". Add the weights, and the largest total of any lightweight model, "
+        f"{ctx.model_link(worst)}'s {fmt_bytes(total[worst])}, is {verdict} "
+        f"{ctx.model_link(least_heavy)}'s {fmt_bytes(total[least_heavy])}."
+    )
+    return f'{table}<p class="lwm-summary">{summary[0].upper()}{summary[1:]}</p>'
+
+
+def smallest_footprint(ctx: Context, arg: str | None) -> str:
+    """A sentence fragment: the smallest file and the smallest activation peak on the site."""
+    files = [(e["variants"][v]["bytes"], k, v) for k, e in ctx.models.items() for v in e["variants"]]
+    acts = [(e["variants"][v]["activation_memory_bytes"], k, v) for k, e in ctx.models.items() for v in e["variants"]]
+    (fb, fk, fv), (ab, ak, av) = min(files), min(acts)
+    return (f"the smallest file on this site, {ctx.model_link(fk)} in {fv}, is {fmt_bytes(fb)}, and the "
+            f"smallest activation peak, {ctx.model_link(ak)}'s in {av}, is {fmt_bytes(ab)}")
 
 
 def lightweight_table(ctx: Context, arg: str | None) -> str:
-    """The lesson's models dictionary, with is_lightweight decided by the rule."""
+    """The lesson's models dictionary, with is_lightweight decided by the rule, and the layer
+    count split into what it includes, beside the papers' own counts."""
     rule = ctx.manifest["lightweight_rule"]
-    rows = [[ctx.model_link(k), str(ctx.models[k]["depth"]), fmt_count(ctx.models[k]["params"]),
-             fmt_count(ctx.models[k]["macs"]), f"<code>{ctx.models[k]['is_lightweight']}</code>"]
-            for k in _ordered(ctx)]
-    return _table(["Model", "layers", "params", "MACs", "is_lightweight"], rows,
-                  caption=f"is_lightweight: {escape(rule['text'])}")
+    rows = []
+    for k in _ordered(ctx):
+        e = ctx.models[k]
+        se = _measured(e, "se_layers")
+        paper = PAPER_LAYERS.get(k)
+        rows.append([
+            ctx.model_link(k), str(e["depth"]), str(se) if se else "0",
+            f'<a href="{paper[2]}" title="{escape(paper[1])}">{paper[0]}</a>' if paper else "none given",
+            fmt_count(e["params"]), fmt_count(e["macs"]), f"<code>{e['is_lightweight']}</code>",
+        ])
+    return _table(["Model", "layers (ours)", "of which in SE blocks", "the paper's count", "params", "MACs",
+                   "is_lightweight"], rows,
+                  caption=f"is_lightweight, this site's rule: {escape(rule['text'])}")
 
 
 def quantization_table(ctx: Context, arg: str | None) -> str:
@@ -447,18 +647,116 @@ def quantization_table(ctx: Context, arg: str | None) -> str:
     )
 
 
-def horowitz_table(ctx: Context, arg: str | None) -> str:
-    pj = lwm_energy.PJ
-    rows = [
-        ["32-bit float multiply", f'{pj["fp32_mult"]} pJ'],
-        ["32-bit float add", f'{pj["fp32_add"]} pJ'],
-        ["8-bit integer multiply", f'{pj["int8_mult"]} pJ'],
-        ["8-bit integer add", f'{pj["int8_add"]} pJ'],
-        ["32-bit read, 8 KB SRAM cache", f'{pj["sram_8kb_read_32bit"]} pJ'],
-        ["32-bit read, DRAM", f'{pj["dram_read_32bit"]:.0f} pJ'],
+NO_PRUNING_NOTE = (
+    '<div class="admonition note"><p class="admonition-title">No pruning measurements in this build</p>'
+    "<p>The exporter prunes trained weights only, and this build has none for the model it prunes, so "
+    "the chart and table that belong here are missing. The paragraphs below still describe what they "
+    "show.</p></div>"
+)
+
+
+def pruning(ctx: Context, arg: str | None) -> str:
+    """The pruning sweep the exporter measured (export/prune.py): a chart of top-1 agreement
+    and compressed size against sparsity, and every row in a data table."""
+    keys = [ctx.model(arg)["name"]] if arg else [k for k in _ordered(ctx) if ctx.models[k].get("pruning")]
+    keys = [k for k in keys if ctx.models[k].get("pruning")]
+    if not keys:
+        return NO_PRUNING_NOTE
+    return "".join(_pruning_figure(ctx, k) for k in keys)
+
+
+def _pruning_figure(ctx: Context, key: str) -> str:
+    e = ctx.models[key]
+    block = e["pruning"]
+    rows = sorted(block["rows"], key=lambda r: r["sparsity"])
+    name = escape(e["display_name"])
+    dense = next((r for r in rows if r["sparsity"] == 0), rows[0])
+    images = dense["validation"]["images"]
+    xs = [r["sparsity"] for r in rows]
+    series = [
+        (f"top-1 same as the dense model ({images} images)",
+         [r["validation"]["top1_agreement"] for r in rows],
+         [fmt_pct(r["validation"]["top1_agreement"], 0) for r in rows]),
+        ("gzip file size",
+         [r["gzip_bytes"] / dense["gzip_bytes"] for r in rows],
+         [fmt_bytes(r["gzip_bytes"]) for r in rows]),
+        ("uncompressed file size",
+         [r["bytes"] / dense["bytes"] for r in rows],
+         [fmt_bytes(r["bytes"]) for r in rows]),
     ]
-    cite = f'<a href="{lwm_energy.HOROWITZ_URL}">{escape(lwm_energy.HOROWITZ_CITATION)}</a>'
-    return _table(["Operation (45 nm)", "Energy"], rows, caption=f"Published figures: {cite}")
+    svg = lwm_charts.lines(
+        f"chart-pruning-{key}",
+        f"{e['display_name']}: top-1 agreement and file size against sparsity, magnitude pruning without fine-tuning",
+        "Three lines against the share of weights set to zero, each as a share of the dense model's figure: "
+        "top-1 agreement with the dense model, the gzip-compressed file size and the uncompressed file size. "
+        "The data table below the chart gives every value.",
+        xs, series, "weights set to zero (global magnitude pruning)", "share of the dense model's figure",
+        lambda x: fmt_pct(x, 0), lambda y: fmt_pct(y, 0), x_range=(0, 1), y_range=(0, 1),
+    )
+    table = _table(
+        ["Sparsity (zero weights)", "Nonzero params", "MACs", "File size / gzip", "Top-1 / top-5 same"],
+        [[f'{fmt_pct(r["sparsity"], 0)} ({fmt_count(r["zero_weights"])})', fmt_count(r["nonzero_params"]),
+          fmt_count(r["macs"]), f'{fmt_bytes(r["bytes"])} / {fmt_bytes(r["gzip_bytes"])}',
+          f'{fmt_pct(r["validation"]["top1_agreement"])} / {fmt_pct(r["validation"]["top5_overlap"])}']
+         for r in rows],
+        caption=f"{name}, pruned and exported to fp32 ONNX at each sparsity. File size: the ONNX file, "
+        f"then gzip at level {block['gzip_level']}. Top-1: images whose top class is the dense model's; "
+        "top-5: the share of the dense model's five classes that the pruned file also ranks in its top five"
+        + (f". Before pruning, {fmt_count(dense['zero_weights'])} of the trained weights are already exactly zero"
+           if dense["sparsity"] == 0 and dense["zero_weights"] else ""),
+    ).replace('class="lwm-table-wrap"', 'class="lwm-table-wrap lwm-nowrap"', 1)  # "18.6 MB / 17.2 MB" on one line
+    last = rows[-1]
+    # how far the answers hold on 9 images in 10 at every step
+    kept = dense
+    for r in rows:
+        if r["validation"]["top1_agreement"] < 0.9:
+            break
+        kept = r
+    safe = (f" The top-1 answer stays the dense model's on at least 90 % of the images up to "
+            f"{fmt_pct(kept['sparsity'], 0)}." if kept is not dense else "")
+
+    def unchanged(what: str, values: list[str]) -> str:
+        distinct = list(dict.fromkeys(values))
+        return f"{what} stay at {distinct[0]}" if len(distinct) == 1 else f"{what} range over {', '.join(distinct)}"
+
+    caption = (
+        f"{name}, global magnitude pruning (unstructured, L1) of all Conv2d and Linear weights, one shot, "
+        f"without fine-tuning; agreement with the dense PyTorch model on {images} validation images. "
+        f"At {fmt_pct(last['sparsity'], 0)} sparsity the gzip file is {fmt_bytes(last['gzip_bytes'])} against "
+        f"{fmt_bytes(dense['gzip_bytes'])} and the top-1 answer is the dense model's on "
+        f"{fmt_pct(last['validation']['top1_agreement'], 0)} of the images. At every sparsity the "
+        f"{unchanged('uncompressed files', [fmt_bytes(r['bytes']) for r in rows])} and the "
+        f"{unchanged('MACs', [fmt_count(r['macs']) for r in rows])}.{safe}"
+    )
+    return (f'<figure class="lwm-figure" id="pruning-{key}">{svg}<figcaption>{caption}</figcaption></figure>'
+            f'{_details("Data table: pruning sweep", table)}')
+
+
+def horowitz_table(ctx: Context, arg: str | None) -> str:
+    """The published per-operation energies the estimate uses, each with its publication."""
+    pj, source = lwm_energy.PJ, lwm_energy.SOURCE
+    cites = {
+        "horowitz": f'<a href="{lwm_energy.HOROWITZ_URL}">Horowitz 2014</a>',
+        "han": f'<a href="{lwm_energy.HAN_URL}">Han et al. 2015, Fig. 1</a>',
+    }
+    rows = [
+        [label, f"{pj[key]:g} pJ", cites[source[key]]]
+        for label, key in [
+            ("32-bit float multiply", "fp32_mult"),
+            ("32-bit float add", "fp32_add"),
+            ("8-bit integer multiply", "int8_mult"),
+            ("8-bit integer add", "int8_add"),
+            ("32-bit read, 8 KB SRAM cache", "sram_8kb_read_32bit"),
+            ("32-bit read, DRAM", "dram_read_32bit"),
+        ]
+    ]
+    caption = (
+        f'Published figures for a 45 nm process: <a href="{lwm_energy.HOROWITZ_URL}">'
+        f"{escape(lwm_energy.HOROWITZ_CITATION)}</a>; the memory reads per 32-bit word as "
+        f'<a href="{lwm_energy.HAN_URL}">{escape(lwm_energy.HAN_CITATION)}</a> tabulates them '
+        "from Horowitz's figures for 64-bit accesses"
+    )
+    return _table(["Operation (45 nm)", "Energy", "Source"], rows, caption=caption)
 
 
 def energy_table(ctx: Context, arg: str | None) -> str:
@@ -551,9 +849,12 @@ MARKERS: dict[str, Callable[[Context, str | None], str]] = {
     "compare-table": compare_table,
     "chart": chart,
     "lesson-traits": lesson_traits,
+    "activation-memory": activation_memory,
+    "smallest-footprint": smallest_footprint,
     "lightweight-table": lightweight_table,
     "lightweight-rule": lightweight_rule,
     "quantization-table": quantization_table,
+    "pruning": pruning,
     "energy-table": energy_table,
     "horowitz-table": horowitz_table,
     "measurement": measurement,

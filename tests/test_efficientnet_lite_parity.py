@@ -52,7 +52,7 @@ def test_lite0_classifies_a_cat():
 
     ours, _ = _ours(*LITES[0][:3])
     pre = E.EFFICIENTNET_LITE0_WEIGHTS.preprocess
-    # TF Lite preprocessing: plain resize to a square (no crop), then (x/255 - 0.5) / 0.5
+    # this build's Lite preprocessing: plain resize to a square (no crop), then (x/255 - 0.5) / 0.5
     img = Image.fromarray(data.chelsea()).convert("RGB")
     img = img.resize((pre.input_size, pre.input_size), Image.BILINEAR)
     x = torch.from_numpy(np.asarray(img, dtype=np.float32) / 255.0)

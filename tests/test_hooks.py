@@ -57,6 +57,10 @@ def test_untrained_and_pretrained_cards_differ(render, manifest):
         if entry["pretrained"]:
             assert f"classifier/?model={name}" in html
             assert "not a classifier" not in html
+        elif entry["weights"]["source"] == "none":  # nothing to load, on any machine
+            assert "Untrained: not a classifier" in html and "No official PyTorch weights exist" in html
+            assert "could not be loaded" not in html and "export guide" not in html
+            assert "classifier/?model=" not in html
         else:
             assert "Untrained in this build: not a classifier" in html
             assert "classifier/?model=" not in html
@@ -90,6 +94,37 @@ def test_links_are_relative_to_the_page(render, manifest):
 
 def test_inline_value_marker(render, manifest):
     assert render("<!-- value: resnet50 macs -->") == fmt_count(manifest["models"]["resnet50"]["macs"])
+
+
+def test_layer_figures_come_from_the_manifest(manifest):
+    """SE layers and the largest tensor are read from the export's entry, not from a model
+    the docs build constructs: change them in the manifest and the page changes."""
+    entry = manifest["models"]["mobilenet_v2"]
+    fake = {**manifest, "models": {**manifest["models"], "mobilenet_v2": {
+        **entry, "se_layers": 97, "largest_activation": {"module": "x.y", "shape": [3, 5, 7], "bytes": 420}}}}
+    assert shortcodes.expand("<!-- value: mobilenet_v2 se-layers -->", fake, "x/") == "97"
+    assert shortcodes.expand("<!-- value: mobilenet_v2 largest-tensor -->", fake, "x/") == "3 × 5 × 7"
+    assert shortcodes.expand("<!-- value: mobilenet_v2 largest-tensor-bytes -->", fake, "x/") == fmt_bytes(420)
+    assert f"3 × 5 × 7 ({fmt_bytes(420)})" in shortcodes.expand("<!-- activation-memory -->", fake, "")
+    # a manifest written before these fields existed fails the build with a way out
+    stale = {**manifest, "models": {**manifest["models"], "mobilenet_v2": {
+        k: v for k, v in entry.items() if k not in ("se_layers", "largest_activation")}}}
+    with pytest.raises(PluginError, match="re-run the export"):
+        shortcodes.expand("<!-- value: mobilenet_v2 se-layers -->", stale, "x/")
+
+
+def test_layer_figures_are_recomputed_from_the_models(manifest):
+    import torch
+
+    from export import measure
+    from export.registry import build_model
+
+    for name, e in manifest["models"].items():
+        model = build_model(name).eval()
+        assert e["se_layers"] == measure.se_layers(model), name
+        big = measure.largest_activation(model, e["preprocess"]["input_size"])
+        assert e["largest_activation"] == big, name
+        assert big["bytes"] == 4 * int(torch.tensor(big["shape"]).prod()), name
 
 
 def test_every_chart_renders_an_svg_with_its_data_table(render, manifest):
@@ -172,3 +207,13 @@ def test_mkdocs_build_succeeds_on_a_known_marker(tmp_path, models_dir, manifest)
     assert result.returncode == 0, result.stderr
     html = (tmp_path / "site" / "index.html").read_text()
     assert fmt_count(manifest["models"]["mobilenet_v2"]["params"]) in html
+
+
+def test_the_papers_counts_beside_ours_match_where_the_page_says_so(manifest):
+    """The home page: ResNet's and MobileNetV1's totals (the column "the paper's count") match
+    ours, and these networks have no SE block."""
+    text = " ".join((ROOT / "docs" / "index.md").read_text().split())
+    assert "ResNet's and MobileNetV1's totals (the column \"the paper's count\") match ours" in text
+    for name, (count, _text, _url) in shortcodes.PAPER_LAYERS.items():
+        e = manifest["models"][name]
+        assert e["depth"] == count and e["se_layers"] == 0, name

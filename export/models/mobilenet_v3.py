@@ -3,7 +3,7 @@
 Howard et al., "Searching for MobileNetV3", ICCV 2019, https://arxiv.org/abs/1905.02244.
 The MobileNetV2 block, found again by architecture search, with three additions: a
 squeeze-and-excitation module in some blocks, the cheap h-swish non-linearity
-x * ReLU6(x + 3) / 6 in the deeper layers, and a redesigned, cheaper last stage.
+x * ReLU6(x + 3) / 6 in the stem and the deeper layers, and a redesigned, cheaper last stage.
 State-dict keys match torchvision's weight files.
 """
 
@@ -26,7 +26,8 @@ _BN = {"eps": 0.001, "momentum": 0.01}
 
 class SqueezeExcitation(nn.Module):
     """Squeeze-and-excitation (Hu et al., 2018): reweight channels by a gate computed from
-    their global average. V3 squeezes to 1/4 of the channels and gates with a hard sigmoid."""
+    their global average. V3 squeezes to 1/4 of the expanded channels (paper Sec. 5.3) and gates
+    with a hard sigmoid."""
 
     def __init__(self, channels: int, squeeze_channels: int) -> None:
         super().__init__()
@@ -126,11 +127,12 @@ class MobileNetV3(nn.Module):
             return make_divisible(c * width_mult)
 
         in_ch = width(_STEM_CH)
+        # stem: 16 filters with h-swish (paper Sec. 5.1) where earlier models used 32
         layers: list[nn.Module] = [conv_bn_act(3, in_ch, stride=2, activation=nn.Hardswish, **_BN)]
         for k, exp, out, se, nl, s in rows:
             layers.append(InvertedResidual(in_ch, k, width(exp), width(out), se, nl, s))
             in_ch = width(out)
-        # last stage (paper Sec. 5.3): 1x1 conv to 6x the width (960 / 576) before pooling.
+        # last stage (paper Sec. 5.1, Fig. 5): 1x1 conv to 6x the width (960 / 576) before pooling.
         # Table 2 marks SE on Small's 1x1 conv; torchvision (and its weights) has none.
         last_conv = 6 * in_ch
         layers.append(conv_bn_act(in_ch, last_conv, kernel_size=1, activation=nn.Hardswish, **_BN))

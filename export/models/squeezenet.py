@@ -102,6 +102,9 @@ _PAPER = Citation(
     "https://arxiv.org/abs/1602.07360",
 )
 _TV_DOCS = "https://pytorch.org/vision/stable/models.html"
+# each weight's own page lists its GFLOPS; torchvision counts one FLOP per multiply-accumulate
+# (its ResNet-50 figure, 4.089, is exactly the MACs export/measure.py counts)
+_TV_PAGE = "https://pytorch.org/vision/stable/models/generated/torchvision.models.{}.html"
 _TV_LICENSE = "BSD-3-Clause (torchvision); see the SqueezeNet authors' repository for the original weights"
 _TV_LICENSE_URL = "https://github.com/pytorch/vision/blob/main/LICENSE"
 _PRE = Preprocess(input_size=224, resize_size=256, crop_size=224)
@@ -116,8 +119,12 @@ SQUEEZENET1_0_WEIGHTS = WeightsMeta(
     license_url=_TV_LICENSE_URL,
     preprocess=_PRE,
     published=Published(
-        top1=58.092, top5=80.420, params=1_248_424, macs=None,
+        top1=58.092, top5=80.420, params=1_248_424, macs=820_000_000,
         citation=Citation("torchvision SqueezeNet1_0_Weights.IMAGENET1K_V1", _TV_DOCS),
+        macs_citation=Citation(
+            "torchvision SqueezeNet1_0_Weights.IMAGENET1K_V1: 0.82 GFLOPS (one per multiply-accumulate)",
+            _TV_PAGE.format("squeezenet1_0"),
+        ),
     ),
     notes="torchvision's IMAGENET1K_V1 weights.",
 )
@@ -132,8 +139,12 @@ SQUEEZENET1_1_WEIGHTS = WeightsMeta(
     license_url=_TV_LICENSE_URL,
     preprocess=_PRE,
     published=Published(
-        top1=58.178, top5=80.624, params=1_235_496, macs=None,
+        top1=58.178, top5=80.624, params=1_235_496, macs=350_000_000,
         citation=Citation("torchvision SqueezeNet1_1_Weights.IMAGENET1K_V1", _TV_DOCS),
+        macs_citation=Citation(
+            "torchvision SqueezeNet1_1_Weights.IMAGENET1K_V1: 0.35 GFLOPS (one per multiply-accumulate)",
+            _TV_PAGE.format("squeezenet1_1"),
+        ),
     ),
     notes="torchvision's IMAGENET1K_V1 weights.",
 )

@@ -221,6 +221,16 @@ def test_compare_all_models_on_one_image(page, site_url, manifest):
         assert int(row.get_attribute("data-index")) == ref["index"]
         assert abs(float(row.get_attribute("data-prob")) - ref["prob"]) <= TOLERANCE[variant]
         expect(row).to_contain_text(manifest["classes"][ref["index"]])
+        # the real-time column judges the time shown beside it against the manifest's budget
+        ms = float(row.get_attribute("data-ms"))
+        assert f"{ms:.1f}" == row.locator("td").nth(4).inner_text()
+        fits = ms <= manifest["realtime"]["budget_ms"]
+        assert row.get_attribute("data-realtime") == str(fits).lower()
+        expect(row.locator("td").nth(5)).to_have_text("yes" if fits else "no")
+    within = sum(rows.nth(i).get_attribute("data-realtime") == "true" for i in range(rows.count()))
+    expect(page.get_by_role("status", name="Comparison status")).to_contain_text(
+        f"{within} of them classified it within one video frame at {manifest['realtime']['fps']} fps"
+    )
     # the reader's own choice is back in the worker afterwards
     expect(page.get_by_role("status", name="Model status")).to_contain_text(
         f"{shown(manifest, pretrained(manifest)[0])} (", timeout=60_000
