@@ -35,21 +35,16 @@ import platform
 import shutil
 import statistics
 import sys
-import threading
 import time
 from pathlib import Path
 from urllib.parse import unquote, urlparse
+
+from site_app.browser import CHROMIUM, CHROMIUM_ARGS, serve_in_thread
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS_DIR = Path(os.environ.get("LWM_MODELS_DIR", ROOT / "build" / "models"))
 SITE_DIR = Path(os.environ.get("LWM_SITE_DIR", ROOT / "site"))
 RESULTS = ROOT / "benchmarks" / "results.json"
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-# headless Debian Chromium, no network but localhost; tests/conftest.py launches with these too
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 
 SCHEMA_VERSION = 2
 THREADS = ("1", "2")
@@ -175,12 +170,8 @@ def native(manifest: dict, key: str, variant: str) -> dict:
 
 
 def serve(isolate: bool):
-    sys.path.insert(0, str(ROOT / "site_app"))
-    from serve import make_server
-
-    server = make_server(SITE_DIR, 0, isolate=isolate)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}/"
+    server = serve_in_thread(SITE_DIR, isolate=isolate)
+    return server, server.url
 
 
 # runs one benchworker.js in a page of the site and returns its answer

@@ -8,20 +8,18 @@ The benchmark itself (make bench) is a measurement and never runs here.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 from mkdocs.exceptions import PluginError
 
+import lwm_bench  # hooks/ is not a package (MkDocs loads it by path): pyproject puts it on the path
+import shortcodes
+from lwm_format import fmt_bytes, fmt_ms, fmt_ratio
+
+from benchmarks import run
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "hooks"))
-
-import lwm_bench  # noqa: E402  (hooks/ is not a package: MkDocs loads it by path)
-import shortcodes  # noqa: E402
-from lwm_format import fmt_bytes, fmt_ms, fmt_ratio  # noqa: E402
-
-from benchmarks import run  # noqa: E402
 
 TIMING_KEYS = {"median_ms", "p90_ms", "runs"}
 
