@@ -28,9 +28,10 @@ import onnx
 import torch
 from onnx import numpy_helper
 
+from .constants import VARIANTS  # noqa: F401  (convert.VARIANTS: the exporter's callers read it here)
+
 INPUT_NAME = "input"
 OUTPUT_NAME = "logits"
-VARIANTS = ("fp32", "fp16", "int8")
 OPSET = 20  # the ONNX opset of every file (onnxruntime-web 1.30 runs up to 21)
 # variants that also get a file pre-optimized for onnxruntime-web; for fp32 and fp16 the
 # browser spends little time optimizing (benchmarks/results.json, the pre-optimized rows)

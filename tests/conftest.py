@@ -7,15 +7,15 @@ never copy a number from the manifest into a test.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
+from export.constants import models_dir
 from site_app.browser import CHROMIUM, CHROMIUM_ARGS, serve_in_thread
 
 ROOT = Path(__file__).resolve().parents[1]
-MODELS_DIR = Path(os.environ.get("LWM_MODELS_DIR", ROOT / "build" / "models"))
+MODELS_DIR = models_dir(ROOT)
 SITE_DIR = ROOT / "site"
 
 
