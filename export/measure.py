@@ -183,6 +183,16 @@ def graph_stats(model: onnx.ModelProto) -> dict:
     return {"peak_activation_bytes": int(peak), "depth": int(longest), "unknown_shapes": unknown}
 
 
+def summarize(times: list[float]) -> dict:
+    """Median and p90 (ms, to the microsecond) of timed runs, and how many there were."""
+    t = sorted(times)
+    return {
+        "median_ms": round(statistics.median(t), 3),
+        "p90_ms": round(t[int(0.9 * (len(t) - 1))], 3),
+        "runs": len(t),
+    }
+
+
 def ort_latency_ms(path: str | Path, input_shape: tuple[int, ...], threads: int,
                    warmup: int = 5, min_runs: int = 20, min_seconds: float = 0.5) -> dict:
     """Median and p90 latency (ms) of one batch-1 inference with onnxruntime on the CPU:
@@ -206,9 +216,4 @@ def ort_latency_ms(path: str | Path, input_shape: tuple[int, ...], threads: int,
         times.append((time.perf_counter() - t0) * 1000.0)
         if len(times) >= 500:
             break
-    times.sort()
-    return {
-        "median_ms": round(statistics.median(times), 3),
-        "p90_ms": round(times[int(0.9 * (len(times) - 1))], 3),
-        "runs": len(times),
-    }
+    return summarize(times)
