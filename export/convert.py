@@ -502,7 +502,8 @@ def optimize_for_web(path: Path, dest: Path, model_format: str = "ONNX") -> dict
     import onnxruntime as ort
 
     so = ort.SessionOptions()
-    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+    # the level applied is the level recorded: both read WEB_OPTIMIZATION_LEVEL
+    so.graph_optimization_level = getattr(ort.GraphOptimizationLevel, f"ORT_ENABLE_{WEB_OPTIMIZATION_LEVEL.upper()}")
     so.optimized_model_filepath = str(dest)
     so.intra_op_num_threads = 1
     so.log_severity_level = 3
