@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from . import convert, manifest
+from .constants import MODELS_DIR
 from .weights import WeightsError, WeightsNotFoundError
 
 EXIT_USAGE, EXIT_WEIGHTS, EXIT_OUTPUT = 2, 3, 4
@@ -31,7 +32,7 @@ def _parser(names: list[str]) -> argparse.ArgumentParser:
     )
     p.add_argument("models", nargs="*", default=["all"], metavar="MODEL",
                    help="model names, or 'all' (default)")
-    p.add_argument("--out", type=Path, default=Path("build/models"), help="output folder (default: build/models)")
+    p.add_argument("--out", type=Path, default=MODELS_DIR, help=f"output folder (default: {MODELS_DIR})")
     p.add_argument("--variants", default=",".join(convert.VARIANTS),
                    help="comma-separated subset of fp32,fp16,int8 (default: all three)")
     p.add_argument("--weights-dir", type=Path, default=Path("weights"),

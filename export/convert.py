@@ -28,9 +28,10 @@ import onnx
 import torch
 from onnx import numpy_helper
 
+from .constants import VARIANTS  # noqa: F401  (convert.VARIANTS: the exporter's callers read it here)
+
 INPUT_NAME = "input"
 OUTPUT_NAME = "logits"
-VARIANTS = ("fp32", "fp16", "int8")
 OPSET = 20  # the ONNX opset of every file (onnxruntime-web 1.30 runs up to 21)
 # variants that also get a file pre-optimized for onnxruntime-web; for fp32 and fp16 the
 # browser spends little time optimizing (benchmarks/results.json, the pre-optimized rows)
@@ -501,7 +502,8 @@ def optimize_for_web(path: Path, dest: Path, model_format: str = "ONNX") -> dict
     import onnxruntime as ort
 
     so = ort.SessionOptions()
-    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+    # the level applied is the level recorded: both read WEB_OPTIMIZATION_LEVEL
+    so.graph_optimization_level = getattr(ort.GraphOptimizationLevel, f"ORT_ENABLE_{WEB_OPTIMIZATION_LEVEL.upper()}")
     so.optimized_model_filepath = str(dest)
     so.intra_op_num_threads = 1
     so.log_severity_level = 3

@@ -16,7 +16,6 @@ import numpy as np
 from PIL import Image
 
 # scikit-image's data licence notes: https://scikit-image.org/docs/stable/api/skimage.data.html
-_SKIMAGE_DOCS = "https://scikit-image.org/docs/stable/api/skimage.data.html"
 
 
 @dataclass(frozen=True)
@@ -128,6 +127,3 @@ def calibration_images(seed: int = 0) -> list[tuple[str, np.ndarray]]:
 def sample_photos() -> list[tuple[Photo, Path]]:
     return [(p, skimage_data_dir() / p.file) for p in SAMPLES]
 
-
-def scikit_image_docs() -> str:
-    return _SKIMAGE_DOCS

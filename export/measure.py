@@ -9,7 +9,8 @@
   inside squeeze-and-excitation modules (``se_layers``);
 - largest activation: the largest tensor one layer writes for one image, fp32;
 - peak activation memory: the largest total size of intermediate tensors alive at once when
-  the ONNX graph's nodes run in their stored order, batch 1 (weights not included); an int8
+  the ONNX graph's nodes run in their stored order, batch 1 (weights not included); a tensor
+  whose shape onnx cannot infer is an error, not 0 bytes that would make the peak too low; an int8
   (QDQ) graph is counted as onnxruntime runs it, fused, with 8-bit tensors between layers,
   and an activation whose input has no other reader is counted in place, as runtimes run it;
 - latency: onnxruntime on the CPU, median of timed runs after warm-up.
@@ -40,6 +41,10 @@ ONNX_ITEMSIZE = {
 }
 IN_PLACE_OPS = {"Relu", "Clip", "HardSwish", "HardSigmoid", "Sigmoid", "LeakyRelu"}
 WEIGHTED_OPS = {"Conv", "ConvInteger", "QLinearConv", "Gemm", "MatMul", "QLinearMatMul"}
+
+
+class UnknownShapeError(ValueError):
+    """A graph whose activation memory cannot be counted: some tensor's size is not known."""
 
 
 def count_params(model: nn.Module) -> int:
@@ -204,7 +209,7 @@ def graph_stats(model: onnx.ModelProto) -> dict:
     outputs = {root(o.name) for o in g.output}
     live: dict[str, int] = {vi.name: sizes.get(vi.name, 0) for vi in g.input if vi.name not in initializers}
     peak = sum(live.values())
-    unknown = 0
+    unknown: list[str] = []
     depth: dict[str, int] = {name: 0 for name in live}
     longest = 0
     for i, node in enumerate(g.node):
@@ -218,14 +223,28 @@ def graph_stats(model: onnx.ModelProto) -> dict:
                 continue
             r = root(out)
             if r not in sizes:
-                unknown += 1
+                unknown.append(f"{r} ({node.op_type})")
             live[r] = sizes.get(r, 0)
         longest = max(longest, d)
         peak = max(peak, sum(live.values()))
         for name in list(live):
             if last_use.get(name, -1) <= i and name not in outputs:
                 del live[name]
-    return {"peak_activation_bytes": int(peak), "depth": int(longest), "unknown_shapes": unknown}
+    if unknown:
+        raise UnknownShapeError(
+            f"{len(unknown)} tensor(s) of unknown shape or type, so the peak activation memory "
+            f"cannot be counted: {', '.join(unknown[:5])}{' …' if len(unknown) > 5 else ''}")
+    return {"peak_activation_bytes": int(peak), "depth": int(longest)}
+
+
+def summarize(times: list[float]) -> dict:
+    """Median and p90 (ms, to the microsecond) of timed runs, and how many there were."""
+    t = sorted(times)
+    return {
+        "median_ms": round(statistics.median(t), 3),
+        "p90_ms": round(t[int(0.9 * (len(t) - 1))], 3),
+        "runs": len(t),
+    }
 
 
 def ort_latency_ms(path: str | Path, input_shape: tuple[int, ...], threads: int,
@@ -251,9 +270,4 @@ def ort_latency_ms(path: str | Path, input_shape: tuple[int, ...], threads: int,
         times.append((time.perf_counter() - t0) * 1000.0)
         if len(times) >= 500:
             break
-    times.sort()
-    return {
-        "median_ms": round(statistics.median(times), 3),
-        "p90_ms": round(times[int(0.9 * (len(times) - 1))], 3),
-        "runs": len(times),
-    }
+    return summarize(times)

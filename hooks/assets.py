@@ -24,7 +24,7 @@ ASSETS: list[tuple[str, str, tuple[str, ...]]] = [
         "ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm",
         "ort.webgpu.min.mjs", "ort-wasm-simd-threaded.asyncify.mjs", "ort-wasm-simd-threaded.asyncify.wasm",
     )),
-    # the classifier and the benchmark worker; docs/classifier.md loads app/classifier.js
+    # the classifier; docs/classifier.md loads app/classifier.js
     ("site_app", "app", ("classifier.js", "*.js", "*.css", "!coi-sw.js")),
     # the isolation service worker sits at the root: it controls only pages at or below it
     ("site_app", ".", ("coi-sw.js",)),

@@ -17,14 +17,11 @@ from typing import Callable
 from mkdocs.exceptions import PluginError
 
 import lwm_charts
+from export.bench_results import THREADS, ResultsError, check
+from export.constants import VARIANTS
 from lwm_format import fmt_bytes, fmt_ms, fmt_ratio
 
 RESULTS = Path(os.environ.get("LWM_BENCH_RESULTS", "benchmarks/results.json"))
-REQUIRED = ("schema_version", "generated_at", "command", "duration_s", "machine", "versions",
-            "method", "models", "cold_start", "experiments", "ceiling", "webnn")
-SCHEMA_VERSION = 2
-THREADS = ("1", "2")
-VARIANTS = ("fp32", "fp16", "int8")
 
 # The targets this site sets for the browser (our choice, not measurements).
 GOAL_RATIO = 3.0  # browser ÷ native, 2 threads
@@ -40,12 +37,10 @@ def load_results(path: Path | None = None) -> dict:
         data = json.loads(path.read_text())
     except json.JSONDecodeError as exc:
         raise PluginError(f"{path} is not valid JSON ({exc}): run the benchmark again (make bench)") from None
-    missing = [k for k in REQUIRED if k not in data]
-    if missing:
-        raise PluginError(f"{path} lacks {', '.join(missing)}: it is not a results file of benchmarks/run.py")
-    if data["schema_version"] != SCHEMA_VERSION:
-        raise PluginError(f"{path}: schema_version {data['schema_version']!r}, this site reads {SCHEMA_VERSION}: "
-                          f"run the benchmark again (make bench)")
+    try:
+        check(data)
+    except ResultsError as exc:
+        raise PluginError(f"{path}: {exc}: run the benchmark again (make bench)") from None
     return data
 
 

@@ -13,16 +13,8 @@ input size; MACs are counted exactly as export/measure.py counts them (Conv2d an
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
-
-# the exporter's registry lives at the repository root; `mkdocs build` may be run from a
-# console script whose sys.path does not include it (pip install -e . puts it there too)
-_ROOT = str(Path(__file__).resolve().parents[1])
-if _ROOT not in sys.path:
-    sys.path.append(_ROOT)
 
 
 @dataclass

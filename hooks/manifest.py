@@ -13,7 +13,9 @@ from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 
-MODELS_DIR = Path(os.environ.get("LWM_MODELS_DIR", "build/models"))
+from export.constants import models_dir
+
+MODELS_DIR = models_dir()  # relative to the repository root, where mkdocs runs
 
 
 def load_manifest() -> dict:

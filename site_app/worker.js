@@ -8,6 +8,7 @@
 import { ERROR_KIND, MSG } from './messages.js';
 import { getModel, ModelError } from './modelstore.js';
 import { preprocess } from './preprocess.js';
+import { SESSION_OPTIONS } from './sessionoptions.js';
 
 const VENDOR = new URL('../vendor/onnxruntime-web/', import.meta.url);
 
@@ -108,7 +109,7 @@ async function openSession(file, id) {
   const t0 = performance.now();
   const created = await ort.InferenceSession.create(got.bytes, {
     executionProviders: runtime.providers,
-    graphOptimizationLevel: 'all',
+    ...SESSION_OPTIONS,
   });
   return { created, got, sessionMs: performance.now() - t0, file: fileName(file.url) };
 }

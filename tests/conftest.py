@@ -7,18 +7,16 @@ never copy a number from the manifest into a test.
 from __future__ import annotations
 
 import json
-import os
-import threading
 from pathlib import Path
 
 import pytest
 
-from benchmarks.run import CHROMIUM_ARGS
+from export.constants import models_dir
+from site_app.browser import CHROMIUM, CHROMIUM_ARGS, serve_in_thread
 
 ROOT = Path(__file__).resolve().parents[1]
-MODELS_DIR = Path(os.environ.get("LWM_MODELS_DIR", ROOT / "build" / "models"))
+MODELS_DIR = models_dir(ROOT)
 SITE_DIR = ROOT / "site"
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 
 @pytest.fixture(scope="session")
@@ -34,24 +32,16 @@ def manifest(models_dir) -> dict:
 
 
 def _serve(isolate: bool):
-    import sys
-
-    sys.path.insert(0, str(ROOT / "site_app"))
-    from serve import make_server
-
     if not (SITE_DIR / "index.html").is_file():
         pytest.fail(f"{SITE_DIR} has no index.html: run `make site` first")
-    server = make_server(SITE_DIR, 0, isolate=isolate)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    return server
+    return serve_in_thread(SITE_DIR, isolate=isolate)
 
 
 @pytest.fixture(scope="session")
 def site_url():
     """Base URL of the built site, cross-origin isolated, under a sub-path-free root."""
     server = _serve(isolate=True)
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    yield server.url
     server.shutdown()
 
 
@@ -59,13 +49,12 @@ def site_url():
 def site_url_plain():
     """The same site without COOP/COEP, as a static host that sends no headers serves it."""
     server = _serve(isolate=False)
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    yield server.url
     server.shutdown()
 
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
-    # Debian's Chromium; Playwright's own browser download is never used
     return {
         **browser_type_launch_args,
         "executable_path": CHROMIUM,

@@ -17,8 +17,8 @@ from export import catalog
 
 ROOT = Path(__file__).resolve().parents[1]
 # In the site, catalog.py sits next to grader.py and sandbox.py; natively it is export.catalog
+# (site_app/py is on the path through pyproject's pytest pythonpath)
 sys.modules.setdefault("catalog", catalog)
-sys.path.insert(0, str(ROOT / "site_app" / "py"))
 import grader  # noqa: E402
 import sandbox  # noqa: E402
 

@@ -7,16 +7,12 @@ from __future__ import annotations
 
 import os
 import random
-import sys
 from pathlib import Path
 
 import brotli
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "hooks"))
-
-import compress  # noqa: E402  (hooks/ is not a package: MkDocs loads it by path)
+import compress  # hooks/ is not a package (MkDocs loads it by path): pyproject puts it on the path
 
 SCRIPT = b"".join(b"function f%d(x) { return x + %d; }\n" % (i, i) for i in range(3000))
 NOISE = random.Random(6).randbytes(50_000)  # what brotli cannot shrink (a fixed seed)

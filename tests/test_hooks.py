@@ -16,10 +16,8 @@ import pytest
 from mkdocs.exceptions import PluginError
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "hooks"))
-
-import shortcodes  # noqa: E402  (hooks/ is not a package: MkDocs loads it by path)
-from lwm_format import fmt_bytes, fmt_count, fmt_ms  # noqa: E402
+import shortcodes  # hooks/ is not a package (MkDocs loads it by path): pyproject puts it on the path
+from lwm_format import fmt_bytes, fmt_count, fmt_ms
 
 
 def fake_page(url: str = "architectures/mobilenet_v2/", src: str = "architectures/mobilenet_v2.md"):

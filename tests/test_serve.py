@@ -9,17 +9,14 @@ from __future__ import annotations
 
 import http.client
 import os
-import sys
 import threading
 from pathlib import Path
 
 import brotli
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "site_app"))
-
-from serve import BrotliCache, accepts_br, main, make_server  # noqa: E402
+from site_app.browser import serve_in_thread
+from site_app.serve import BrotliCache, accepts_br, main, make_server
 
 BR = "gzip, deflate, br, zstd"  # what Chromium sends to 127.0.0.1
 # a script and a "model" that brotli shrinks
@@ -40,10 +37,8 @@ def site(tmp_path):
 
 
 def start(directory: Path, **kwargs):
-    server = make_server(directory, 0, **kwargs)
     # a short poll so that shutdown() at the end of each test returns at once
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    return server
+    return serve_in_thread(directory, poll_interval=0.05, **kwargs)
 
 
 @pytest.fixture
@@ -240,7 +235,7 @@ def test_command_line_flags(site, monkeypatch):
         made.update(directory=directory, port=port, isolate=isolate, compress=compress)
         raise OSError("stop here")
 
-    monkeypatch.setattr("serve.make_server", fake_make_server)
+    monkeypatch.setattr("site_app.serve.make_server", fake_make_server)
     assert main(["--dir", str(site), "--port", "0", "--no-compression", "--no-isolation"]) == 1
     assert made == {"directory": site, "port": 0, "isolate": False, "compress": False}
     assert main(["--dir", str(site), "--port", "0"]) == 1

@@ -12,6 +12,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from site_app.browser import serve_in_thread
+
 pytestmark = pytest.mark.e2e
 
 CAT_CLASSES = range(281, 286)  # tabby, tiger cat, Persian, Siamese, Egyptian cat
@@ -121,17 +123,13 @@ def test_chelsea_is_a_cat_and_coffee_is_espresso(page, watch, site_url, models_d
 @pytest.fixture(scope="module")
 def site_url_subpath(site_url, tmp_path_factory):
     """The built site under /lightweight-models/, as GitHub Pages serves a project site."""
-    import threading
-
     import conftest
-    from serve import make_server  # site_app/serve.py, on the path once site_url is served
 
     root = tmp_path_factory.mktemp("host")
     (root / "index.html").write_text("another site's home page")
     (root / "lightweight-models").symlink_to(conftest.SITE_DIR.resolve(), target_is_directory=True)
-    server = make_server(root, 0, isolate=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/lightweight-models/"
+    server = serve_in_thread(root, isolate=True)
+    yield server.url + "lightweight-models/"
     server.shutdown()
 
 

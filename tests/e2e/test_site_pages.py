@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "hooks"))
+from lwm_format import fmt_bytes, fmt_count, fmt_ms
+from shortcodes import PAGES
 
-from lwm_format import fmt_bytes, fmt_count, fmt_ms  # noqa: E402
-from shortcodes import PAGES  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.e2e
 

@@ -1,8 +1,9 @@
-// The benchmark's module worker (benchmarks/run.py drives it from headless Chromium).
+// The benchmark's module worker (benchmarks/latency.py drives it from headless Chromium).
 //
-// It is not part of the classifier: no page of the site loads it. It times onnxruntime-web's
-// session.run alone, on a fixed input, so that its figures compare with native onnxruntime's
-// (export/measure.py) and not with decoding, resizing or posting messages. A worker measures
+// It is not part of the site: the benchmark copies it beside the files it makes for the run
+// (site/_bench/, removed at the end), where ../vendor/ is the site's onnxruntime-web. It times
+// onnxruntime-web's session.run alone, on a fixed input, so that its figures compare with
+// native onnxruntime's (export/measure.py) and not with decoding, resizing or posting messages. A worker measures
 // one configuration: onnxruntime-web's environment (threads) is fixed once per worker.
 //
 // request  {modelUrl, inputName, inputShape, threads, warmup, runs, budgetMs, options}

@@ -1,0 +1,83 @@
+"""The benchmark's results file (benchmarks/results.json): its shape, checked by its writer
+(``python -m benchmarks.run``) and by its reader (hooks/lwm_bench.py, the Benchmarks page).
+
+It sits in the export package because the site's hooks import only that (installed) package.
+A file that fails :func:`check` fails the benchmark before it is written, and the site's
+build when it is read: a broken results file never reaches a page.
+"""
+
+from __future__ import annotations
+
+import math
+
+# what a results file of this version holds; bump it when the shape changes
+SCHEMA_VERSION = 2
+# the thread counts every latency is measured with, as the file's keys
+THREADS = ("1", "2")
+REQUIRED = ("schema_version", "generated_at", "command", "duration_s", "machine", "versions",
+            "method", "models", "cold_start", "experiments", "ceiling", "webnn")
+TIMING_KEYS = ("median_ms", "p90_ms", "runs")
+
+
+class ResultsError(ValueError):
+    """The results file does not have the shape this code writes and reads."""
+
+
+def _timing(t: dict, where: str) -> None:
+    missing = [k for k in TIMING_KEYS if k not in t]
+    if missing:
+        raise ResultsError(f"{where} lacks {', '.join(missing)}")
+    if not t["p90_ms"] >= t["median_ms"] > 0:
+        raise ResultsError(f"{where}: median {t['median_ms']} ms and p90 {t['p90_ms']} ms "
+                           f"(need 0 < median <= p90)")
+
+
+def _ratio(side: dict, where: str) -> None:
+    """The recorded browser ÷ native ratio is the quotient of the two recorded medians."""
+    for t in THREADS:
+        want = side["browser"][t]["median_ms"] / side["native"][t]["median_ms"]
+        if not math.isclose(side["ratio"][t], want, abs_tol=0.01):
+            raise ResultsError(f"{where}: ratio {side['ratio'][t]} for {t} thread(s), "
+                               f"but the medians give {want:.2f}")
+
+
+def check(data: dict) -> None:
+    """Raise :class:`ResultsError` unless ``data`` has the shape of a results file."""
+    missing = [k for k in REQUIRED if k not in data]
+    if missing:
+        raise ResultsError(f"lacks {', '.join(missing)}: it is not a results file of benchmarks/run.py")
+    if data["schema_version"] != SCHEMA_VERSION:
+        raise ResultsError(f"schema_version {data['schema_version']!r}, this code reads {SCHEMA_VERSION}")
+    for k in ("cpu", "cores"):
+        if k not in data["machine"]:
+            raise ResultsError(f"machine lacks {k}")
+    for k in ("onnxruntime", "onnxruntime_web", "browser"):
+        if k not in data["versions"]:
+            raise ResultsError(f"versions lacks {k}")
+    for key, m in data["models"].items():
+        for v, r in m["variants"].items():
+            where = f"models.{key}.variants.{v}"
+            for side in ("native", "browser"):
+                if set(r[side]) != set(THREADS):
+                    raise ResultsError(f"{where}.{side} has threads {sorted(r[side])}, not {list(THREADS)}")
+                for t in THREADS:
+                    _timing(r[side][t], f"{where}.{side}.{t}")
+            _ratio(r, where)
+            # one thread on a plain page, two on a cross-origin isolated one (SharedArrayBuffer)
+            if "cross_origin_isolated" in r["browser"]["1"]:
+                for t, isolated in (("1", False), ("2", True)):
+                    if r["browser"][t]["cross_origin_isolated"] is not isolated:
+                        raise ResultsError(f"{where}.browser.{t}: cross_origin_isolated should be {isolated}")
+    cold = data["cold_start"]
+    if not cold.get("runs_ms"):
+        raise ResultsError("cold_start has no runs")
+    transfer = cold["transfer"]
+    for total, key in (("raw_bytes", "bytes"), ("transferred_bytes", "transferred_bytes"),
+                       ("gzip_bytes", "gzip_bytes")):
+        if transfer[total] != sum(f[key] for f in transfer["files"]):
+            raise ResultsError(f"cold_start.transfer.{total} is not the sum of its files' {key}")
+    _ratio(data["ceiling"], "ceiling")
+    if "default" not in data["webnn"]:
+        raise ResultsError("webnn lacks the default browser's answer")
+    if data["experiments"] and not any(e["name"] == "default" for e in data["experiments"]):
+        raise ResultsError("experiments lack the 'default' configuration the others are compared with")

@@ -1,0 +1,22 @@
+"""Facts the exporter, the site's hooks and the benchmark share, each written once here.
+
+This module imports nothing heavy: the MkDocs hooks import it without torch or onnx.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+# the files of a model, in the order the site shows them (fp16 and int8 are made from fp32)
+VARIANTS = ("fp32", "fp16", "int8")
+
+# the exporter's default output folder, relative to the repository root (`make models`)
+MODELS_DIR = Path("build/models")
+# a different folder for the readers of the export (the site build, the tests, the benchmark)
+MODELS_DIR_ENV = "LWM_MODELS_DIR"
+
+
+def models_dir(root: str | os.PathLike = ".") -> Path:
+    """The folder the export is read from: $LWM_MODELS_DIR, or build/models under ``root``."""
+    return Path(os.environ.get(MODELS_DIR_ENV) or Path(root) / MODELS_DIR)
