@@ -11,6 +11,7 @@
 // tag, so they exist when it runs.
 
 import { ensureIsolation } from './coi.js';
+import { fmtBytes, fmtCount, fmtMs, fmtPct, fmtPublishedPct } from './format.js';
 import { checkFileSize, checkSize, decodeToBitmap, InputError, inspect, smallNote, toRgba } from './imagefile.js';
 import { ERROR_KIND, MSG } from './messages.js';
 import { softmax, topK } from './postprocess.js';
@@ -88,12 +89,8 @@ const state = {
 };
 
 // ---------------------------------------------------------------------------------------
-// Formatting
+// Formatting (numbers: format.js, written as the docs write them)
 // ---------------------------------------------------------------------------------------
-const fmtBytes = (n) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} MB` : `${(n / 1e3).toFixed(1)} kB`);
-const fmtCount = (n) => (n >= 1e9 ? `${(n / 1e9).toFixed(2)} G` : `${(n / 1e6).toFixed(2)} M`);
-const fmtMs = (ms) => `${ms.toFixed(1)} ms`;
-const fmtPct = (p) => `${(100 * p).toFixed(1)} %`;
 const yesNo = (b) => (b ? 'yes' : 'no');
 // the paper's name from the manifest (display_name); the registry key if an older export lacks it
 const displayName = (key) => state.manifest.models[key].display_name ?? key;
@@ -204,7 +201,7 @@ function renderCard() {
   const entry = state.manifest.models[state.key];
   const v = entry.variants[state.variant];
   const published = entry.weights?.published;
-  const latency = (threads) => v.latency_ms?.[threads] ? `${v.latency_ms[threads].median_ms} ms` : '—';
+  const latency = (threads) => (v.latency_ms?.[threads] ? fmtMs(v.latency_ms[threads].median_ms) : '—');
   const rows = [
     ['Parameters', `${fmtCount(entry.params)} (${entry.params.toLocaleString('en')})`],
     ['Multiply-accumulates per image', fmtCount(entry.macs)],
@@ -219,7 +216,7 @@ function renderCard() {
     ['Export machine latency, onnxruntime CPU (1 / 2 threads, median)', `${latency('1')} / ${latency('2')}`],
   ];
   if (published?.top1 != null) {
-    rows.push(['Published ImageNet top-1', make('span', {}, `${published.top1} % (`, link(published.citation), ')')]);
+    rows.push(['Published ImageNet top-1', make('span', {}, `${fmtPublishedPct(published.top1)} (`, link(published.citation), ')')]);
   }
   if (entry.weights?.paper) rows.push(['Paper', link(entry.weights.paper)]);
   if (entry.weights?.license) rows.push(['Weights licence', entry.weights.license]);
@@ -395,7 +392,7 @@ async function compareAll() {
         const { probs, timings } = await classifyLoaded(key);
         const [best] = topK(probs, 1);
         data = { index: String(best.index), prob: String(best.prob) };
-        cells = [state.manifest.classes[best.index], fmtPct(best.prob), timings.inferenceMs.toFixed(1)];
+        cells = [state.manifest.classes[best.index], fmtPct(best.prob), fmtMs(timings.inferenceMs)];
       } catch (err) {
         cells = [make('span', { className: 'lwm-error' }, err.message), '—', '—'];
       }

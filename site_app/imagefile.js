@@ -5,6 +5,8 @@
 // whether it is complete. A file we refuse gets an InputError whose message is shown to
 // the reader as is. decodeToRgba() then lets the browser decode what we accepted.
 
+import { fmtBytes } from './format.js';
+
 // Refused before decoding: 50 megapixels of RGBA is 200 MB in the canvas alone.
 export const MAX_PIXELS = 50_000_000;
 export const MAX_FILE_BYTES = 100 * 1024 * 1024;
@@ -201,7 +203,7 @@ export function inspect(bytes, name = 'this file') {
 export function checkFileSize(size, name = 'this file') {
   if (size === 0) throw new InputError(`${name} is empty (0 bytes): there is no image in it.`);
   if (size > MAX_FILE_BYTES) {
-    throw new InputError(`${name} is ${(size / 1e6).toFixed(0)} MB; this app reads files up to ${MAX_FILE_BYTES / 1024 / 1024} MiB.`);
+    throw new InputError(`${name} is ${fmtBytes(size)}; this app reads files up to ${MAX_FILE_BYTES / 1024 / 1024} MiB.`);
   }
 }
 

@@ -9,22 +9,21 @@ Run: .venv/bin/python -m pytest tests/test_format.py
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "hooks"))
+
+import lwm_format  # noqa: E402  (hooks/ is not a package: MkDocs loads it by path)
+
 CASES = json.loads((ROOT / "tests" / "format_cases.json").read_text())["cases"]
 FORMAT_JS = ROOT / "site_app" / "format.js"
-
-# hooks/ is not a package (MkDocs loads its files by path): so is this one
-_spec = importlib.util.spec_from_file_location("lwm_format", ROOT / "hooks" / "lwm_format.py")
-lwm_format = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(lwm_format)
 
 
 def case_id(case: dict) -> str:
