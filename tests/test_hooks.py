@@ -92,6 +92,41 @@ def test_inline_value_marker(render, manifest):
     assert render("<!-- value: resnet50 macs -->") == fmt_count(manifest["models"]["resnet50"]["macs"])
 
 
+def test_lesson_evidence_shows_the_lessons_models_and_the_rules_verdict(render, manifest):
+    from export.catalog import LESSON_MODELS
+
+    html = render("<!-- lesson-evidence -->")
+    assert 'id="lightweight-evidence"' in html
+    for lesson_name, key in LESSON_MODELS.items():
+        e = manifest["models"][key]
+        assert f"<td>{lesson_name}</td><td>{key}</td><td>{e['depth']}</td>" in html
+        assert f"<td>{fmt_count(e['params'])} ({e['params']:,})</td>" in html
+        assert f"<td>{fmt_count(e['macs'])} ({e['macs']:,})</td>" in html
+        assert f"<td>{e['is_lightweight']}</td></tr>" in html
+        verdict = "is lightweight" if e["is_lightweight"] else "is not lightweight"
+        assert f"{key} (the lesson&#x27;s {lesson_name}) {verdict}" in html
+
+
+def test_lesson_evidence_names_the_limits_a_model_goes_over(manifest):
+    from export.catalog import LESSON_MODELS
+
+    key = LESSON_MODELS["ResNet"]
+    rule = manifest["lightweight_rule"]
+
+    def evidence(params, macs):
+        changed = {**manifest, "models": {**manifest["models"], key: {**manifest["models"][key], "params": params, "macs": macs}}}
+        return shortcodes.expand("<!-- lesson-evidence -->", changed, "exercise/")
+
+    over_macs = evidence(rule["max_params"], rule["max_macs"] + 1)
+    assert f"is not lightweight: {fmt_count(rule['max_macs'] + 1)} MACs, over {fmt_count(rule['max_macs'])}." in over_macs
+    assert "parameters, over" not in over_macs
+    within = evidence(rule["max_params"], rule["max_macs"])
+    assert f"is lightweight: {fmt_count(rule['max_params'])} parameters and {fmt_count(rule['max_macs'])} MACs" in within
+    without = {**manifest, "models": {k: m for k, m in manifest["models"].items() if k != key}}
+    with pytest.raises(PluginError, match=f"unknown model '{key}'"):
+        shortcodes.expand("<!-- lesson-evidence -->", without, "exercise/")
+
+
 def test_every_chart_renders_an_svg_with_its_data_table(render, manifest):
     for kind in ("top1-vs-macs", "bytes", "latency"):
         html = render(f"<!-- chart: {kind} -->")

@@ -11,7 +11,6 @@ import { RUN_KIND } from './messages.js';
 import { getRunner, TIMEOUT_SECONDS, timeoutMessage } from './runner.js';
 import { makeEditor, EDITOR_HELP } from './editor.js';
 import { appendResult } from './output.js';
-import { showEvidence } from './evidence.js';
 import './style.js';
 
 const blocks = document.querySelectorAll('.py-exercise[data-exercise]');
@@ -116,4 +115,3 @@ runner.onStatus(describeRuntime);
 document.querySelectorAll('[data-py-timeout]').forEach((el) => {
   el.textContent = String(TIMEOUT_SECONDS);
 });
-showEvidence(document.getElementById('lightweight-evidence'));
