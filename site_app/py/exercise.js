@@ -11,17 +11,12 @@ import { RUN_KIND } from './messages.js';
 import { getRunner, TIMEOUT_SECONDS, timeoutMessage } from './runner.js';
 import { makeEditor, EDITOR_HELP } from './editor.js';
 import { appendResult } from './output.js';
+import { element } from './element.js';
 import './style.js';
 
 const blocks = document.querySelectorAll('.py-exercise[data-exercise]');
 const runtimeLine = document.getElementById('python-runtime');
 const runner = getRunner();
-
-function element(tag, props = {}, children = []) {
-  const el = Object.assign(document.createElement(tag), props);
-  el.append(...children);
-  return el;
-}
 
 function setUp(block, index) {
   const exerciseId = block.dataset.exercise;
