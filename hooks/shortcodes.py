@@ -578,6 +578,20 @@ def lesson_evidence(ctx: Context, arg: str | None) -> str:
     )
 
 
+# the classifier's message types between page and worker, defined once, in JavaScript
+MESSAGES_JS = Path(__file__).resolve().parents[1] / "site_app" / "messages.js"
+
+
+def message(ctx: Context, arg: str | None) -> str:
+    """A message type from site_app/messages.js, for the page's inline script that starts the
+    worker before any module has loaded: ``<!-- message: INIT -->`` -> ``init``."""
+    block = re.search(r"export const MSG = Object\.freeze\(\{(.*?)\}\);", MESSAGES_JS.read_text(), re.S)
+    types = dict(re.findall(r"^\s*([A-Z_]+): '([^']+)'", block.group(1), re.M)) if block else {}
+    if arg not in types:
+        raise PluginError(f"no message type {arg!r} in {MESSAGES_JS.name}'s MSG; known: {', '.join(types)}")
+    return types[arg]
+
+
 def lightweight_rule(ctx: Context, arg: str | None) -> str:
     return escape(ctx.manifest["lightweight_rule"]["text"])
 
@@ -592,6 +606,7 @@ MARKERS: dict[str, Callable[[Context, str | None], str]] = {
     "lightweight-table": lightweight_table,
     "lightweight-rule": lightweight_rule,
     "lesson-evidence": lesson_evidence,
+    "message": message,
     "quantization-table": quantization_table,
     "energy-table": energy_table,
     "horowitz-table": horowitz_table,

@@ -6,6 +6,7 @@ Run: .venv/bin/python -m pytest tests/test_hooks.py
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -125,6 +126,25 @@ def test_lesson_evidence_names_the_limits_a_model_goes_over(manifest):
     without = {**manifest, "models": {k: m for k, m in manifest["models"].items() if k != key}}
     with pytest.raises(PluginError, match=f"unknown model '{key}'"):
         shortcodes.expand("<!-- lesson-evidence -->", without, "exercise/")
+
+
+def test_message_marker_reads_the_type_from_messages_js(render, tmp_path, monkeypatch):
+    assert render("<!-- message: INIT -->") == "init"
+    assert render("<!-- message: LOAD_MODEL -->") == "load-model"
+    # the marker follows the definition, not a copy of it
+    renamed = tmp_path / "messages.js"
+    renamed.write_text(shortcodes.MESSAGES_JS.read_text().replace("INIT: 'init'", "INIT: 'start'"))
+    monkeypatch.setattr(shortcodes, "MESSAGES_JS", renamed)
+    assert render("<!-- message: INIT -->") == "start"
+    with pytest.raises(PluginError, match="no message type 'START'"):
+        render("<!-- message: START -->")
+
+
+def test_the_classifier_page_spells_no_message_type():
+    """Its inline script (the early worker) takes every type from messages.js via the marker."""
+    page = (ROOT / "docs" / "classifier.md").read_text()
+    assert "postMessage" in page
+    assert re.findall(r"postMessage\(\{ *type: '([^'<]*)'", page) == []
 
 
 def test_every_chart_renders_an_svg_with_its_data_table(render, manifest):
