@@ -3,7 +3,8 @@
 // inspect() reads the bytes, never the file name or the MIME type (a text file renamed
 // .jpg is still text), and decides before anything is decoded: which format, how large,
 // whether it is complete. A file we refuse gets an InputError whose message is shown to
-// the reader as is. decodeToRgba() then lets the browser decode what we accepted.
+// the reader as is. decodeToBitmap() then lets the browser decode what we accepted, and
+// toRgba() reads its pixels.
 
 import { fmtBytes } from './format.js';
 
