@@ -32,6 +32,8 @@ from lwm_format import (
 )
 from manifest import load_manifest
 
+from export import catalog  # the rule and the lesson's models, as the exercises' Python has them
+
 # <!-- name --> or <!-- name: argument -->; any comment of this shape is a marker
 MARKER = re.compile(r"<!--\s*([a-z][a-z0-9]*(?:-[a-z0-9]+)*)\s*(?::\s*([^<>]*?))?\s*-->")
 
@@ -838,6 +840,56 @@ def pretrained_list(ctx: Context, arg: str | None) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
+def lesson_evidence(ctx: Context, arg: str | None) -> str:
+    """The exercise page's evidence: the lesson's two models as the export measured them,
+    and the rule's verdict on each (catalog.py decides; the manifest gives the figures)."""
+    rule = ctx.manifest["lightweight_rule"]
+    limit = {"params": fmt_count(rule["max_params"]), "macs": fmt_count(rule["max_macs"])}
+    rows, verdicts, cites = [], [], []
+    for lesson_name, key in catalog.LESSON_MODELS.items():
+        e = ctx.model(key)
+        pub = e["weights"]["published"]
+        figure = {"params": f"{fmt_count(e['params'])} parameters", "macs": f"{fmt_count(e['macs'])} MACs"}
+        rows.append([lesson_name, key, str(e["depth"]), f"{fmt_count(e['params'])} ({e['params']:,})",
+                     f"{fmt_count(e['macs'])} ({e['macs']:,})", fmt_published_pct(pub["top1"]),
+                     str(e["is_lightweight"])])
+        over = catalog.limits_exceeded(e["params"], e["macs"])
+        if over:
+            why = "; ".join(f"{figure[k]}, over {limit[k]}" for k in over)
+            verdicts.append(f"{key} (the lesson's {lesson_name}) is not lightweight: {why}.")
+        else:
+            verdicts.append(f"{key} (the lesson's {lesson_name}) is lightweight: {figure['params']} and "
+                            f"{figure['macs']}, both within the limits.")
+        cites.append(f"{key}: {pub['citation']['text']}")
+    head = ["Lesson entry", "Our model", "Layers", "Parameters", "MACs per image", "Published top-1", "is_lightweight"]
+    table = (
+        '<table class="py-evidence-table"><tr>' + "".join(f"<th>{h}</th>" for h in head) + "</tr>"
+        + "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in rows)
+        + "</table>"
+    )
+    return (
+        '<div id="lightweight-evidence" class="py-evidence">'
+        f"<p>The project's rule, from the manifest: <code>{escape(rule['text'])}</code>.</p>{table}"
+        f"<p>{escape(' '.join(verdicts))}</p>"
+        '<p class="py-citations">Parameters, MACs and layers are measured by our exporter; published top-1 '
+        f"accuracy is cited ({escape('; '.join(cites))}).</p></div>"
+    )
+
+
+# the classifier's message types between page and worker, defined once, in JavaScript
+MESSAGES_JS = Path(__file__).resolve().parents[1] / "site_app" / "messages.js"
+
+
+def message(ctx: Context, arg: str | None) -> str:
+    """A message type from site_app/messages.js, for the page's inline script that starts the
+    worker before any module has loaded: ``<!-- message: INIT -->`` -> ``init``."""
+    block = re.search(r"export const MSG = Object\.freeze\(\{(.*?)\}\);", MESSAGES_JS.read_text(), re.S)
+    types = dict(re.findall(r"^\s*([A-Z_]+): '([^']+)'", block.group(1), re.M)) if block else {}
+    if arg not in types:
+        raise PluginError(f"no message type {arg!r} in {MESSAGES_JS.name}'s MSG; known: {', '.join(types)}")
+    return types[arg]
+
+
 def lightweight_rule(ctx: Context, arg: str | None) -> str:
     return escape(ctx.manifest["lightweight_rule"]["text"])
 
@@ -853,6 +905,8 @@ MARKERS: dict[str, Callable[[Context, str | None], str]] = {
     "smallest-footprint": smallest_footprint,
     "lightweight-table": lightweight_table,
     "lightweight-rule": lightweight_rule,
+    "lesson-evidence": lesson_evidence,
+    "message": message,
     "quantization-table": quantization_table,
     "pruning": pruning,
     "energy-table": energy_table,

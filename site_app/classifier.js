@@ -10,7 +10,9 @@
 // has arrived, not after the theme's scripts. The elements it uses come before its <script>
 // tag, so they exist when it runs.
 
+import { setUpCamera } from './camera.js';
 import { ensureIsolation } from './coi.js';
+import { fmtBytes, fmtCount, fmtMs, fmtPct, fmtPublishedPct } from './format.js';
 import { checkFileSize, checkSize, decodeToBitmap, InputError, inspect, smallNote, toRgba } from './imagefile.js';
 import { ERROR_KIND, MSG } from './messages.js';
 import { softmax, topK } from './postprocess.js';
@@ -82,19 +84,14 @@ const state = {
   inputSeen: false, // any photo given yet (set as soon as it is given, before decoding)
   source: null, // {blob, name} of the current file, to decode again after a backend change
   generation: 0, // bumped by every reader action; older queued work is skipped
-  stream: null,
-  live: false,
+  camera: null, // camera.js, once the inputs are wired: camera.live while frames are classified one by one
   webgpu: null, // 'yes' or the reason WebGPU cannot be used
   lastDiagnostics: null, // the worker's latest report, shown in the diagnostics panel
 };
 
 // ---------------------------------------------------------------------------------------
-// Formatting
+// Formatting (numbers: format.js, written as the docs write them)
 // ---------------------------------------------------------------------------------------
-const fmtBytes = (n) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} MB` : `${(n / 1e3).toFixed(1)} kB`);
-const fmtCount = (n) => (n >= 1e9 ? `${(n / 1e9).toFixed(2)} G` : `${(n / 1e6).toFixed(2)} M`);
-const fmtMs = (ms) => `${ms.toFixed(1)} ms`;
-const fmtPct = (p) => `${(100 * p).toFixed(1)} %`;
 const yesNo = (b) => (b ? 'yes' : 'no');
 // the paper's name from the manifest (display_name); the registry key if an older export lacks it
 const displayName = (key) => state.manifest.models[key].display_name ?? key;
@@ -205,7 +202,7 @@ function renderCard() {
   const entry = state.manifest.models[state.key];
   const v = entry.variants[state.variant];
   const published = entry.weights?.published;
-  const latency = (threads) => v.latency_ms?.[threads] ? `${v.latency_ms[threads].median_ms} ms` : '—';
+  const latency = (threads) => (v.latency_ms?.[threads] ? fmtMs(v.latency_ms[threads].median_ms) : '—');
   const rows = [
     ['Parameters', `${fmtCount(entry.params)} (${entry.params.toLocaleString('en')})`],
     ['Multiply-accumulates per image', fmtCount(entry.macs)],
@@ -220,7 +217,7 @@ function renderCard() {
     ['Export machine latency, onnxruntime CPU (1 / 2 threads, median)', `${latency('1')} / ${latency('2')}`],
   ];
   if (published?.top1 != null) {
-    rows.push(['Published ImageNet top-1', make('span', {}, `${published.top1} % (`, link(published.citation), ')')]);
+    rows.push(['Published ImageNet top-1', make('span', {}, `${fmtPublishedPct(published.top1)} (`, link(published.citation), ')')]);
   }
   if (entry.weights?.paper) rows.push(['Paper', link(entry.weights.paper)]);
   if (entry.weights?.license) rows.push(['Weights licence', entry.weights.license]);
@@ -335,7 +332,7 @@ async function loadAndClassify(generation) {
   el.modelStatus.textContent = `${modelLabel(key, variant)} is loaded and ready.`;
   if (!state.hasImage) return;
   // announce the wait, except frame after frame in live mode
-  if (!state.live) el.resultsSummary.textContent = `Classifying with ${modelLabel(key, variant)}…`;
+  if (!state.camera?.live) el.resultsSummary.textContent = `Classifying with ${modelLabel(key, variant)}…`;
   let result;
   try {
     result = await classifyLoaded(key);
@@ -405,7 +402,7 @@ async function compareAll() {
         if (fits) inBudget.push(modelLabel(key, variant));
         data.realtime = String(fits);
         data.ms = String(timings.inferenceMs);
-        cells = [state.manifest.classes[best.index], fmtPct(best.prob), timings.inferenceMs.toFixed(1), fits ? 'yes' : 'no'];
+        cells = [state.manifest.classes[best.index], fmtPct(best.prob), fmtMs(timings.inferenceMs), fits ? 'yes' : 'no'];
       } catch (err) {
         cells = [make('span', { className: 'lwm-error' }, err.message), '—', '—', '—'];
       }
@@ -422,7 +419,7 @@ async function compareAll() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Images: files, drops, pastes, samples, camera
+// Images: files, drops, pastes, samples, camera frames (camera.js runs the camera)
 // ---------------------------------------------------------------------------------------
 function rejectInput(message) {
   el.inputError.textContent = message;
@@ -492,83 +489,6 @@ async function useImage(source, width, height, { label, format, notes }) {
 
 function firstImageFile(files) {
   return [...(files ?? [])][0] ?? null;
-}
-
-const cameraMessages = {
-  NotAllowedError: 'Camera access was denied. Allow it in the browser’s site settings, or choose a file instead.',
-  SecurityError: 'Camera access was denied. Allow it in the browser’s site settings, or choose a file instead.',
-  NotFoundError: 'No camera was found on this device. Choose a file instead.',
-  OverconstrainedError: 'No suitable camera was found on this device. Choose a file instead.',
-  NotReadableError: 'The camera is in use by another application, or could not be started.',
-};
-
-function setCameraButtons(running) {
-  el.cameraStart.disabled = running;
-  el.cameraCapture.disabled = !running;
-  el.cameraStop.disabled = !running;
-  el.live.disabled = !running;
-  el.video.hidden = !running;
-}
-
-async function startCamera() {
-  el.inputError.textContent = '';
-  if (!navigator.mediaDevices?.getUserMedia) {
-    el.inputError.textContent = 'This browser offers no camera access on this page (it needs https:// or localhost). Choose a file instead.';
-    return;
-  }
-  try {
-    state.stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' }, audio: false });
-  } catch (err) {
-    el.inputError.textContent = cameraMessages[err.name] ?? `The camera could not be started (${err.name}: ${err.message}).`;
-    return;
-  }
-  el.video.srcObject = state.stream;
-  setCameraButtons(true);
-  // capture only once the camera has delivered a frame (a frame of 0x0 would be silent)
-  el.cameraCapture.disabled = true;
-  await el.video.play();
-  if (!el.video.videoWidth) {
-    await new Promise((resolve) => el.video.addEventListener('loadeddata', resolve, { once: true }));
-  }
-  if (state.stream) el.cameraCapture.disabled = false;
-}
-
-function stopCamera() {
-  state.live = false;
-  el.live.checked = false;
-  el.results.setAttribute('aria-live', 'polite');
-  for (const track of state.stream?.getTracks() ?? []) track.stop();
-  state.stream = null;
-  el.video.srcObject = null;
-  setCameraButtons(false);
-}
-
-async function captureFrame() {
-  const { videoWidth: w, videoHeight: h } = el.video;
-  if (!w || !h) {
-    el.inputError.textContent = 'The camera has not delivered a picture yet; try again in a moment.';
-    return false;
-  }
-  state.source = null;
-  el.inputError.textContent = '';
-  if (!state.live) announceReading('the camera frame');
-  await useImage(el.video, w, h, { label: 'Camera frame', format: 'camera', notes: [] });
-  return true;
-}
-
-async function liveLoop() {
-  let frames = 0;
-  const started = performance.now();
-  while (state.live && state.stream) {
-    if (!(await captureFrame())) {
-      await new Promise((resolve) => setTimeout(resolve, 100)); // no picture yet
-      continue;
-    }
-    frames++;
-    const perFrame = (performance.now() - started) / frames;
-    el.liveStatus.textContent = `Live: ${frames} frames classified, ${fmtMs(perFrame)} per frame.`;
-    await new Promise((resolve) => requestAnimationFrame(resolve));
-  }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -660,15 +580,20 @@ function wireInputs() {
     event.preventDefault();
     guarded(takeBlob(file, file.name || 'pasted image'));
   });
-  el.cameraStart.addEventListener('click', () => guarded(startCamera()));
-  el.cameraStop.addEventListener('click', stopCamera);
-  el.cameraCapture.addEventListener('click', () => guarded(captureFrame()));
-  el.live.addEventListener('change', () => {
-    state.live = el.live.checked;
-    // a screen reader would read every frame's answer: quiet the results while live
-    el.results.setAttribute('aria-live', state.live ? 'off' : 'polite');
-    if (state.live) guarded(liveLoop());
-  });
+  state.camera = setUpCamera(
+    { start: el.cameraStart, capture: el.cameraCapture, stop: el.cameraStop, live: el.live, liveStatus: el.liveStatus, video: el.video, results: el.results },
+    {
+      guard: guarded,
+      showError: (message) => {
+        el.inputError.textContent = message;
+      },
+      takeFrame: async (video, width, height, live) => {
+        state.source = null;
+        if (!live) announceReading('the camera frame');
+        await useImage(video, width, height, { label: 'Camera frame', format: 'camera', notes: [] });
+      },
+    },
+  );
   el.compare.addEventListener('click', compareAll);
   el.retry.addEventListener('click', () => schedule());
   el.webgpu.addEventListener('change', switchBackend);

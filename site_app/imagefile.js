@@ -3,7 +3,10 @@
 // inspect() reads the bytes, never the file name or the MIME type (a text file renamed
 // .jpg is still text), and decides before anything is decoded: which format, how large,
 // whether it is complete. A file we refuse gets an InputError whose message is shown to
-// the reader as is. decodeToRgba() then lets the browser decode what we accepted.
+// the reader as is. decodeToBitmap() then lets the browser decode what we accepted, and
+// toRgba() reads its pixels.
+
+import { fmtBytes } from './format.js';
 
 // Refused before decoding: 50 megapixels of RGBA is 200 MB in the canvas alone.
 export const MAX_PIXELS = 50_000_000;
@@ -201,7 +204,7 @@ export function inspect(bytes, name = 'this file') {
 export function checkFileSize(size, name = 'this file') {
   if (size === 0) throw new InputError(`${name} is empty (0 bytes): there is no image in it.`);
   if (size > MAX_FILE_BYTES) {
-    throw new InputError(`${name} is ${(size / 1e6).toFixed(0)} MB; this app reads files up to ${MAX_FILE_BYTES / 1024 / 1024} MiB.`);
+    throw new InputError(`${name} is ${fmtBytes(size)}; this app reads files up to ${MAX_FILE_BYTES / 1024 / 1024} MiB.`);
   }
 }
 

@@ -172,16 +172,20 @@ def test_inline_parts_name_the_models_the_results_single_out(render, manifest):
     data = fixture_results(key)
     fp32 = data["models"][key]["variants"]["fp32"]
     int8 = json.loads(json.dumps(fp32))
-    int8["native"]["1"]["median_ms"] = 3.0  # slower than fp32's 2.0 natively, 1 thread only
-    int8["browser"]["1"]["median_ms"] = 10.0  # faster than fp32's 14.0 in the browser, 1 thread only
+
+    def set_1_thread(native: float, browser: float) -> None:
+        int8["native"]["1"].update(_timing(native))
+        int8["browser"]["1"].update(_timing(browser))
+        int8["ratio"]["1"] = round(browser / native, 2)
+
+    set_1_thread(3.0, 10.0)  # slower than fp32's 2.0 natively, faster than its 14.0 in the browser
     data["models"][key]["variants"]["int8"] = int8
     slower = render("<!-- benchmark: int8-slower -->", data)
     assert "int8 is slower than fp32 for" in slower and f"#{key}" in slower
     assert fmt_ratio(1.5) + " the fp32 time, 1 thread)" in slower
     faster = render("<!-- benchmark: int8-faster-browser -->", data)
     assert "faster than the fp32 one for 1 of the 1 models" in faster and "(1 thread only)" in faster
-    int8["native"]["1"]["median_ms"] = 1.0
-    int8["browser"]["1"]["median_ms"] = 20.0
+    set_1_thread(1.0, 20.0)
     assert "at least as fast" in render("<!-- benchmark: int8-slower -->", data)
     assert "slower than the fp32 one for all 1 models" in render("<!-- benchmark: int8-faster-browser -->", data)
     assert render("<!-- benchmark: goal-ratio -->", data).strip() == fmt_ratio(lwm_bench.GOAL_RATIO)

@@ -49,6 +49,20 @@ def test_rule_edges(params, macs, expected):
     assert catalog.is_lightweight(params, macs) is expected
 
 
+@pytest.mark.parametrize(
+    "params, macs, over",
+    [
+        (10_000_000, 1_000_000_000, []),
+        (10_000_001, 1_000_000_000, ["params"]),
+        (10_000_000, 1_000_000_001, ["macs"]),
+        (50_000_000, 5_000_000_000, ["params", "macs"]),
+    ],
+)
+def test_rule_names_the_limits_a_model_goes_over(params, macs, over):
+    assert catalog.limits_exceeded(params, macs) == over
+    assert catalog.is_lightweight(params, macs) is (over == [])
+
+
 @pytest.mark.parametrize("params, macs", [(1.5, 2), ("1", 2), (None, 1), (1, 2.0), (True, 1), (1, False)])
 def test_rule_refuses_non_integers(params, macs):
     with pytest.raises(TypeError):
@@ -82,8 +96,8 @@ def test_resnet50_is_not_lightweight_and_mobilenet_is(manifest):
     for name in ("mobilenet_v1", "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small"):
         assert models[name]["is_lightweight"] is True, name
     # the lesson's 'ResNet' (50 layers) and 'MobileNet' (28 layers) are these two models
-    assert models[grader.LESSON_MODELS["ResNet"]]["layers"] == 50
-    assert models[grader.LESSON_MODELS["MobileNet"]]["layers"] == 28
+    assert models[catalog.LESSON_MODELS["ResNet"]]["layers"] == 50
+    assert models[catalog.LESSON_MODELS["MobileNet"]]["layers"] == 28
 
 
 def test_models_dict_is_plain_json(manifest):
@@ -173,6 +187,23 @@ def test_lesson_grader_messages(loaded, code, message):
     result = run_exercise("lesson", LESSON_START + code)
     assert result["message"] == message
     assert result["passed"] is (message == grader.PASS)
+
+
+@pytest.mark.parametrize("key", list(catalog.LESSON_MODELS))
+def test_lesson_without_its_model_in_the_manifest_says_it_cannot_be_graded(manifest, key):
+    """No typed-in answer stands in for a measurement the manifest lacks."""
+    name = catalog.LESSON_MODELS[key]
+    partial = copy.deepcopy(manifest)
+    del partial["models"][name]
+    right = "models['ResNet']['is_lightweight'] = False\nmodels['MobileNet']['is_lightweight'] = True\n"
+    sandbox.setup(json.dumps(partial))
+    try:
+        result = run_exercise("lesson", LESSON_START + right)
+    finally:
+        sandbox.setup(json.dumps(manifest))
+    assert result["passed"] is False
+    assert result["message"] == grader.NO_LESSON_MODEL.format(key=key, name=name)
+    assert "cannot be graded" in result["message"] and repr(name) in result["message"]
 
 
 def test_the_lessons_messages_are_the_notebooks():

@@ -6,6 +6,7 @@ Run: .venv/bin/python -m pytest tests/test_hooks.py
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -123,6 +124,60 @@ def test_layer_figures_are_recomputed_from_the_models(manifest):
         big = measure.largest_activation(model, e["preprocess"]["input_size"])
         assert e["largest_activation"] == big, name
         assert big["bytes"] == 4 * int(torch.tensor(big["shape"]).prod()), name
+
+
+def test_lesson_evidence_shows_the_lessons_models_and_the_rules_verdict(render, manifest):
+    from export.catalog import LESSON_MODELS
+
+    html = render("<!-- lesson-evidence -->")
+    assert 'id="lightweight-evidence"' in html
+    for lesson_name, key in LESSON_MODELS.items():
+        e = manifest["models"][key]
+        assert f"<td>{lesson_name}</td><td>{key}</td><td>{e['depth']}</td>" in html
+        assert f"<td>{fmt_count(e['params'])} ({e['params']:,})</td>" in html
+        assert f"<td>{fmt_count(e['macs'])} ({e['macs']:,})</td>" in html
+        assert f"<td>{e['is_lightweight']}</td></tr>" in html
+        verdict = "is lightweight" if e["is_lightweight"] else "is not lightweight"
+        assert f"{key} (the lesson&#x27;s {lesson_name}) {verdict}" in html
+
+
+def test_lesson_evidence_names_the_limits_a_model_goes_over(manifest):
+    from export.catalog import LESSON_MODELS
+
+    key = LESSON_MODELS["ResNet"]
+    rule = manifest["lightweight_rule"]
+
+    def evidence(params, macs):
+        changed = {**manifest, "models": {**manifest["models"], key: {**manifest["models"][key], "params": params, "macs": macs}}}
+        return shortcodes.expand("<!-- lesson-evidence -->", changed, "exercise/")
+
+    over_macs = evidence(rule["max_params"], rule["max_macs"] + 1)
+    assert f"is not lightweight: {fmt_count(rule['max_macs'] + 1)} MACs, over {fmt_count(rule['max_macs'])}." in over_macs
+    assert "parameters, over" not in over_macs
+    within = evidence(rule["max_params"], rule["max_macs"])
+    assert f"is lightweight: {fmt_count(rule['max_params'])} parameters and {fmt_count(rule['max_macs'])} MACs" in within
+    without = {**manifest, "models": {k: m for k, m in manifest["models"].items() if k != key}}
+    with pytest.raises(PluginError, match=f"unknown model '{key}'"):
+        shortcodes.expand("<!-- lesson-evidence -->", without, "exercise/")
+
+
+def test_message_marker_reads_the_type_from_messages_js(render, tmp_path, monkeypatch):
+    assert render("<!-- message: INIT -->") == "init"
+    assert render("<!-- message: LOAD_MODEL -->") == "load-model"
+    # the marker follows the definition, not a copy of it
+    renamed = tmp_path / "messages.js"
+    renamed.write_text(shortcodes.MESSAGES_JS.read_text().replace("INIT: 'init'", "INIT: 'start'"))
+    monkeypatch.setattr(shortcodes, "MESSAGES_JS", renamed)
+    assert render("<!-- message: INIT -->") == "start"
+    with pytest.raises(PluginError, match="no message type 'START'"):
+        render("<!-- message: START -->")
+
+
+def test_the_classifier_page_spells_no_message_type():
+    """Its inline script (the early worker) takes every type from messages.js via the marker."""
+    page = (ROOT / "docs" / "classifier.md").read_text()
+    assert "postMessage" in page
+    assert re.findall(r"postMessage\(\{ *type: '([^'<]*)'", page) == []
 
 
 def test_every_chart_renders_an_svg_with_its_data_table(render, manifest):

@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 import json
 import math
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -22,10 +21,9 @@ from export import manifest as M
 from export import measure, prune
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "hooks"))
 
-import shortcodes  # noqa: E402  (hooks/ is not a package: MkDocs loads it by path)
-from lwm_format import fmt_bytes, fmt_count, fmt_pct  # noqa: E402
+import shortcodes  # hooks/ is on pytest's pythonpath (pyproject.toml)
+from lwm_format import fmt_bytes, fmt_count, fmt_pct
 
 SIZE = 32  # input size of the tiny models
 

@@ -5,6 +5,7 @@
 import { RUN_KIND } from './messages.js';
 import { getRunner, timeoutMessage, TIMEOUT_SECONDS } from './runner.js';
 import { appendResult } from './output.js';
+import { element } from './element.js';
 import './style.js';
 
 const mount = document.getElementById('python-console');
@@ -15,12 +16,6 @@ const EXAMPLES = [
   "models['mobilenet_v2']['bytes']",
   'sorted(models, key=lambda name: models[name][\'params\'])',
 ];
-
-function element(tag, props = {}, children = []) {
-  const el = Object.assign(document.createElement(tag), props);
-  el.append(...children);
-  return el;
-}
 
 function setUp(root) {
   const runner = getRunner();

@@ -11,18 +11,12 @@ import { RUN_KIND } from './messages.js';
 import { getRunner, TIMEOUT_SECONDS, timeoutMessage } from './runner.js';
 import { makeEditor, EDITOR_HELP } from './editor.js';
 import { appendResult } from './output.js';
-import { showEvidence } from './evidence.js';
+import { element } from './element.js';
 import './style.js';
 
 const blocks = document.querySelectorAll('.py-exercise[data-exercise]');
 const runtimeLine = document.getElementById('python-runtime');
 const runner = getRunner();
-
-function element(tag, props = {}, children = []) {
-  const el = Object.assign(document.createElement(tag), props);
-  el.append(...children);
-  return el;
-}
 
 function setUp(block, index) {
   const exerciseId = block.dataset.exercise;
@@ -116,4 +110,3 @@ runner.onStatus(describeRuntime);
 document.querySelectorAll('[data-py-timeout]').forEach((el) => {
   el.textContent = String(TIMEOUT_SECONDS);
 });
-showEvidence(document.getElementById('lightweight-evidence'));

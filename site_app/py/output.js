@@ -1,12 +1,7 @@
 // Show what a run printed: stdout as is, stderr and tracebacks marked as errors.
 // textContent only: whatever the learner prints is never parsed as HTML.
 
-function span(text, className) {
-  const el = document.createElement('span');
-  el.className = className;
-  el.textContent = text;
-  return el;
-}
+import { element } from './element.js';
 
 // Append a run's output to `pre`. Returns true when anything was shown.
 export function appendResult(pre, result) {
@@ -18,7 +13,7 @@ export function appendResult(pre, result) {
   let shown = false;
   for (const [text, className] of parts) {
     if (!text) continue;
-    pre.append(span(text.endsWith('\n') ? text : `${text}\n`, className));
+    pre.append(element('span', { className, textContent: text.endsWith('\n') ? text : `${text}\n` }));
     shown = true;
   }
   return shown;

@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from site_app.browser import serve_in_thread
+from lwm_format import fmt_bytes, fmt_count, fmt_ms, fmt_pct, fmt_published_pct
 
 pytestmark = pytest.mark.e2e
 
@@ -221,7 +222,7 @@ def test_compare_all_models_on_one_image(page, site_url, manifest):
         expect(row).to_contain_text(manifest["classes"][ref["index"]])
         # the real-time column judges the time shown beside it against the manifest's budget
         ms = float(row.get_attribute("data-ms"))
-        assert f"{ms:.1f}" == row.locator("td").nth(4).inner_text()
+        assert row.locator("td").nth(4).inner_text() == fmt_ms(ms)
         fits = ms <= manifest["realtime"]["budget_ms"]
         assert row.get_attribute("data-realtime") == str(fits).lower()
         expect(row.locator("td").nth(5)).to_have_text("yes" if fits else "no")
@@ -249,10 +250,35 @@ def test_only_pretrained_models_can_be_chosen(page, site_url, manifest):
             expect(radio).to_have_accessible_name(re.compile(r" \(untrained in this build: .+\)$"))
     key = pretrained(manifest)[0]
     for variant, v in manifest["models"][key]["variants"].items():
-        # each variant shows the size of what it downloads, in MB from the manifest's bytes:
+        # each variant shows the size of what it downloads, written as the docs write sizes:
         # with WebAssembly, the pre-optimized copy where there is one (int8)
         size = loaded_file(manifest, key, variant)["bytes"]
-        expect(page.get_by_role("radio", name=f"{variant} · {size / 1e6:.2f} MB")).to_be_visible()
+        expect(page.get_by_role("radio", name=f"{variant} · {fmt_bytes(size)}")).to_be_visible()
+
+
+def test_model_card_writes_the_figures_as_the_docs_do(page, site_url, manifest):
+    """The card is written in the browser (site_app/format.js), the model's docs page by the
+    hooks (lwm_format.py): the same figure must read the same in both."""
+    key = pretrained(manifest)[0]
+    open_classifier(page, site_url, f"?model={key}&variant=fp32")
+    page.get_by_text("Model card", exact=True).click()
+    card = page.get_by_role("table", name="Model card")
+    entry = manifest["models"][key]
+    v = entry["variants"]["fp32"]
+
+    def row(name):
+        return card.get_by_role("row", name=re.compile(rf"^{re.escape(name)}")).get_by_role("cell")
+
+    expect(row("Parameters")).to_have_text(f"{fmt_count(entry['params'])} ({entry['params']:,})")
+    expect(row("Multiply-accumulates per image")).to_have_text(fmt_count(entry["macs"]))
+    expect(row("File (fp32)")).to_have_text(f"{fmt_bytes(v['bytes'])}; {fmt_bytes(v['gzip_bytes'])} gzipped")
+    expect(row("Peak activation memory")).to_have_text(fmt_bytes(v["activation_memory_bytes"]))
+    expect(row("Top-1 agreement")).to_have_text(fmt_pct(v["validation"]["top1_agreement"]))
+    latency = " / ".join(fmt_ms(v["latency_ms"][t]["median_ms"]) for t in ("1", "2"))
+    expect(row("Export machine latency")).to_have_text(latency)
+    top1 = entry["weights"]["published"]["top1"]
+    if top1 is not None:
+        expect(row("Published ImageNet top-1")).to_contain_text(f"{fmt_published_pct(top1)} (")
 
 
 def test_address_preselects_model_and_variant(page, site_url, manifest):

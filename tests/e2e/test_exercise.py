@@ -251,7 +251,7 @@ def test_exercise_works_on_a_host_without_isolation_headers(page, watch, site_ur
 def test_page_shows_the_manifests_verdict_for_the_lessons_models(page, traffic, site_url, manifest):
     open_exercises(page, site_url)
     expect(page.get_by_text(manifest["lightweight_rule"]["text"])).to_be_visible()
-    for lesson_name, name in (("ResNet", "resnet50"), ("MobileNet", "mobilenet_v1")):
+    for lesson_name, name in catalog.LESSON_MODELS.items():
         entry = manifest["models"][name]
         row = page.get_by_role("row").filter(has_text=lesson_name).filter(has_text=name)
         expect(row.get_by_role("cell").last).to_have_text(str(entry["is_lightweight"]))
@@ -259,4 +259,4 @@ def test_page_shows_the_manifests_verdict_for_the_lessons_models(page, traffic, 
         expect(row).to_contain_text(f"{entry['macs']:,}")
     assert manifest["models"]["resnet50"]["is_lightweight"] is False
     assert manifest["models"]["mobilenet_v1"]["is_lightweight"] is True
-    assert traffic.python() == [], "the figures come from models.json, not from Python"
+    assert traffic.python() == [], "the figures are written into the page when the site is built"
