@@ -68,6 +68,9 @@ def test_architecture_page_shows_the_card_with_manifest_numbers(page, watch, sit
     try_it = card.get_by_role("link", name=re.compile(r"^Try .* in the classifier$"))
     if entry["pretrained"]:
         expect(try_it).to_have_attribute("href", f"../../classifier/?model={name}")
+    elif entry["weights"]["source"] == "none":  # no official weights exist for it at all
+        expect(card).to_contain_text("Untrained: not a classifier")
+        expect(try_it).to_have_count(0)
     else:
         expect(card).to_contain_text("Untrained in this build: not a classifier")
         expect(try_it).to_have_count(0)
