@@ -156,6 +156,10 @@ def grouped_bars(
         out.append(f'<rect class="lwm-s{i}" x="{lx}" y="{MARGIN["top"] - 2}" width="12" height="12"/>')
         out.append(f'<text class="lwm-tick" x="{lx + 16}" y="{MARGIN["top"] + 8}">{escape(name)}</text>')
         lx += 16 + 9 * len(name) + 24
+    if reference:  # the marked line gets a legend entry, so its label never covers a bar
+        y = MARGIN["top"] + 4
+        out.append(f'<line class="lwm-ref" x1="{lx}" x2="{lx + 18}" y1="{y}" y2="{y}"/>')
+        out.append(f'<text class="lwm-ref-label" x="{lx + 22}" y="{MARGIN["top"] + 8}">{escape(reference[1])}</text>')
     for t in ticks:
         out.append(f'<line class="lwm-grid" x1="{px(t):.1f}" x2="{px(t):.1f}" y1="{top}" y2="{bottom}"/>')
         out.append(f'<text class="lwm-tick" x="{px(t):.1f}" y="{bottom + 16}" text-anchor="middle">{escape(x_fmt(t))}</text>')
@@ -178,8 +182,8 @@ def grouped_bars(
     out.append(f'<line class="lwm-axis" x1="{left}" x2="{left}" y1="{top}" y2="{bottom}"/>')
     if reference:
         value, label = reference
-        out.append(f'<line class="lwm-ref" x1="{px(value):.1f}" x2="{px(value):.1f}" y1="{top - 4}" y2="{bottom}"/>')
-        out.append(f'<text class="lwm-ref-label" x="{px(value) + 4:.1f}" y="{top + 6}">{escape(label)}</text>')
+        out.append(f'<line class="lwm-ref" x1="{px(value):.1f}" x2="{px(value):.1f}" y1="{top - 4}" y2="{bottom}">'
+                   f"<title>{escape(label)}</title></line>")
     out.append(f'<text class="lwm-label" x="{(left + right) / 2:.1f}" y="{height - 8}" text-anchor="middle">{escape(x_label)}</text>')
     out.append("</svg>")
     return "".join(out)
