@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+import re
 import shutil
 import tempfile
 import urllib.error
@@ -104,6 +105,56 @@ class WeightsMeta:
     num_classes: int = 1000
     def to_json(self) -> dict:
         return asdict(self)
+
+
+# torchvision's weights: the same host, licence and docs page for every file, and the
+# standard ImageNet evaluation transform (resize to 256, centre crop 224, bilinear).
+TORCHVISION_URL = "https://download.pytorch.org/models/"
+TORCHVISION_LICENSE = "BSD-3-Clause (torchvision)"
+TORCHVISION_LICENSE_URL = "https://github.com/pytorch/vision/blob/main/LICENSE"
+TORCHVISION_DOCS = "https://pytorch.org/vision/stable/models.html"
+TORCHVISION_PREPROCESS = Preprocess(input_size=224, resize_size=256, crop_size=224)
+# torch.hub's convention: "<name>-<first hex digits of the sha256>.pth"
+_TORCHVISION_FILE = re.compile(r"^(?P<stem>.+)-(?P<prefix>[0-9a-f]{8,64})\.pth$")
+
+
+def torchvision_citation(weights_enum: str) -> Citation:
+    """Where torchvision publishes a weight's accuracy, e.g. ``ResNet18_Weights``."""
+    return Citation(f"torchvision {weights_enum}.IMAGENET1K_V1", TORCHVISION_DOCS)
+
+
+def torchvision_weights(
+    filename: str,
+    *,
+    paper: Citation,
+    published: Published,
+    preprocess: Preprocess = TORCHVISION_PREPROCESS,
+    license: str = TORCHVISION_LICENSE,
+    notes: str = "torchvision's IMAGENET1K_V1 weights.",
+) -> WeightsMeta:
+    """Metadata of an official torchvision file, from its name alone.
+
+    The name carries the sha256 prefix (``resnet18-f37072fd.pth`` -> ``f37072fd``) and the
+    URL is the name on torchvision's host, so the hash is written once.
+    """
+    match = _TORCHVISION_FILE.match(filename)
+    if match is None:
+        raise ValueError(
+            f"{filename!r} is not a torchvision weight file name: expected "
+            "'<name>-<first 8+ hex digits of its sha256>.pth', e.g. 'resnet18-f37072fd.pth'"
+        )
+    return WeightsMeta(
+        source="url",
+        url=TORCHVISION_URL + filename,
+        filename=filename,
+        sha256_prefix=match["prefix"],
+        paper=paper,
+        license=license,
+        license_url=TORCHVISION_LICENSE_URL,
+        preprocess=preprocess,
+        published=published,
+        notes=notes,
+    )
 
 
 class WeightsError(RuntimeError):

@@ -6,13 +6,17 @@ import hashlib
 import pytest
 import torch
 
-from export.registry import build_model, get_entry
+from export.registry import build_model, get_entry, list_models
 from export.weights import (
+    TORCHVISION_URL,
     ChecksumMismatchError,
+    Citation,
+    Published,
     WeightsError,
     WeightsNotFoundError,
     find_weights,
     load_pretrained,
+    torchvision_weights,
 )
 
 
@@ -78,3 +82,36 @@ def test_local_file_is_found_before_anything_else(isolated_hub):
 def test_architecture_without_weights_says_so(isolated_hub):
     with pytest.raises(WeightsNotFoundError, match="no PyTorch weights"):
         find_weights("mobilenet_v1", get_entry("mobilenet_v1").weights, isolated_hub)
+
+
+_PUBLISHED = Published(top1=None, top5=None, params=None, macs=None, citation=Citation("c", "u"))
+
+
+def test_torchvision_helper_derives_url_file_and_prefix_from_the_file_name():
+    meta = torchvision_weights("resnet18-f37072fd.pth", paper=Citation("p", "u"), published=_PUBLISHED)
+    assert (meta.source, meta.url, meta.filename, meta.sha256_prefix) == (
+        "url",
+        "https://download.pytorch.org/models/resnet18-f37072fd.pth",
+        "resnet18-f37072fd.pth",
+        "f37072fd",
+    )
+
+
+@pytest.mark.parametrize(
+    "filename",
+    ["resnet18.pth", "resnet18-f37072fd.pt", "resnet18-F37072FD.pth", "resnet18-f370.pth", "f37072fd.pth"],
+)
+def test_torchvision_helper_rejects_a_file_name_without_a_hash(filename):
+    with pytest.raises(ValueError, match=r"not a torchvision weight file name.*<name>-<first 8\+ hex digits"):
+        torchvision_weights(filename, paper=Citation("p", "u"), published=_PUBLISHED)
+
+
+_TORCHVISION_MODELS = [n for n in list_models() if (get_entry(n).weights.url or "").startswith(TORCHVISION_URL)]
+
+
+@pytest.mark.parametrize("name", _TORCHVISION_MODELS)
+def test_torchvision_files_are_described_consistently(name):
+    # whatever wrote the metadata, a torchvision file's URL, name and prefix must agree
+    meta = get_entry(name).weights
+    assert meta.url == TORCHVISION_URL + meta.filename
+    assert meta.filename.endswith(f"-{meta.sha256_prefix}.pth")
