@@ -16,6 +16,7 @@ which are loaded unchanged.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from functools import partial
 
@@ -24,7 +25,17 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..registry import register_model
-from ..weights import HALF_MEAN, HALF_STD, Citation, Preprocess, Published, WeightsMeta
+from ..weights import (
+    HALF_MEAN,
+    HALF_STD,
+    TORCHVISION_PREPROCESS,
+    Citation,
+    Preprocess,
+    Published,
+    WeightsMeta,
+    torchvision_citation,
+    torchvision_weights,
+)
 from ._layers import conv_bn_act, init_weights, make_divisible
 
 # B0 uses swish (SiLU) after every conv-BN, and BatchNorm's PyTorch defaults (eps 1e-5),
@@ -310,20 +321,16 @@ _PAPER = Citation(
     "Tan and Le, EfficientNet: Rethinking Model Scaling for Convolutional Neural Networks (ICML 2019)",
     "https://arxiv.org/abs/1905.11946",
 )
-_TV_DOCS = "https://pytorch.org/vision/stable/models.html"
 
-EFFICIENTNET_B0_WEIGHTS = WeightsMeta(
-    source="url",
-    url="https://download.pytorch.org/models/efficientnet_b0_rwightman-7f5810bc.pth",
-    filename="efficientnet_b0_rwightman-7f5810bc.pth",
-    sha256_prefix="7f5810bc",
+EFFICIENTNET_B0_WEIGHTS = torchvision_weights(
+    "efficientnet_b0_rwightman-7f5810bc.pth",
     paper=_PAPER,
     license="Apache-2.0 (weights ported by Ross Wightman); torchvision BSD-3-Clause",
-    license_url="https://github.com/pytorch/vision/blob/main/LICENSE",
-    preprocess=Preprocess(input_size=224, resize_size=256, crop_size=224, interpolation="bicubic"),
+    # torchvision's transform for these weights resizes bicubic
+    preprocess=dataclasses.replace(TORCHVISION_PREPROCESS, interpolation="bicubic"),
     published=Published(
         top1=77.692, top5=93.532, params=5_288_548, macs=390_000_000,
-        citation=Citation("torchvision EfficientNet_B0_Weights.IMAGENET1K_V1", _TV_DOCS),
+        citation=torchvision_citation("EfficientNet_B0_Weights"),
         # the paper's "FLOPs" count multiply-adds
         macs_citation=Citation("Tan and Le 2019, Table 2: EfficientNet-B0, 0.39B FLOPs", _PAPER.url),
     ),

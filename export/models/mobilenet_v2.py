@@ -13,7 +13,7 @@ import torch
 import torch.nn as nn
 
 from ..registry import register_model
-from ..weights import Citation, Preprocess, Published, WeightsMeta
+from ..weights import Citation, Published, torchvision_citation, torchvision_weights
 from ._layers import conv_bn_act, init_weights, make_divisible
 
 __all__ = ["InvertedResidual", "MobileNetV2", "mobilenet_v2"]
@@ -92,25 +92,15 @@ _PAPER = Citation(
     "Sandler et al., MobileNetV2: Inverted Residuals and Linear Bottlenecks (CVPR 2018)",
     "https://arxiv.org/abs/1801.04381",
 )
-_TV_DOCS = "https://pytorch.org/vision/stable/models.html"
 
-MOBILENET_V2_WEIGHTS = WeightsMeta(
-    source="url",
-    url="https://download.pytorch.org/models/mobilenet_v2-b0353104.pth",
-    filename="mobilenet_v2-b0353104.pth",
-    sha256_prefix="b0353104",
+MOBILENET_V2_WEIGHTS = torchvision_weights(
+    "mobilenet_v2-b0353104.pth",
     paper=_PAPER,
-    license="BSD-3-Clause (torchvision)",
-    license_url="https://github.com/pytorch/vision/blob/main/LICENSE",
-    preprocess=Preprocess(input_size=224, resize_size=256, crop_size=224),
     published=Published(
         top1=71.878, top5=90.286, params=3_504_872, macs=300_000_000,
-        citation=Citation("torchvision MobileNet_V2_Weights.IMAGENET1K_V1", _TV_DOCS),
-        macs_citation=Citation(
-            "Sandler et al., MobileNetV2, Table 4: 300M multiply-adds", "https://arxiv.org/abs/1801.04381"
-        ),
+        citation=torchvision_citation("MobileNet_V2_Weights"),
+        macs_citation=Citation("Sandler et al., MobileNetV2, Table 4: 300M multiply-adds", _PAPER.url),
     ),
-    notes="torchvision's IMAGENET1K_V1 weights.",
 )
 
 

@@ -15,7 +15,7 @@ import torch
 import torch.nn as nn
 
 from ..registry import register_model
-from ..weights import Citation, Preprocess, Published, WeightsMeta
+from ..weights import Citation, Published, torchvision_citation, torchvision_weights
 from ._layers import conv_bn_act, init_weights, make_divisible
 
 __all__ = ["SqueezeExcitation", "InvertedResidual", "MobileNetV3", "mobilenet_v3_large", "mobilenet_v3_small"]
@@ -157,43 +157,25 @@ class MobileNetV3(nn.Module):
 _PAPER = Citation(
     "Howard et al., Searching for MobileNetV3 (ICCV 2019)", "https://arxiv.org/abs/1905.02244"
 )
-_TV_DOCS = "https://pytorch.org/vision/stable/models.html"
-_TV_LICENSE = "BSD-3-Clause (torchvision)"
-_TV_LICENSE_URL = "https://github.com/pytorch/vision/blob/main/LICENSE"
-_PRE = Preprocess(input_size=224, resize_size=256, crop_size=224)
 
-MOBILENET_V3_LARGE_WEIGHTS = WeightsMeta(
-    source="url",
-    url="https://download.pytorch.org/models/mobilenet_v3_large-8738ca79.pth",
-    filename="mobilenet_v3_large-8738ca79.pth",
-    sha256_prefix="8738ca79",
+MOBILENET_V3_LARGE_WEIGHTS = torchvision_weights(
+    "mobilenet_v3_large-8738ca79.pth",
     paper=_PAPER,
-    license=_TV_LICENSE,
-    license_url=_TV_LICENSE_URL,
-    preprocess=_PRE,
     published=Published(
         top1=74.042, top5=91.340, params=5_483_032, macs=219_000_000,
-        citation=Citation("torchvision MobileNet_V3_Large_Weights.IMAGENET1K_V1", _TV_DOCS),
+        citation=torchvision_citation("MobileNet_V3_Large_Weights"),
         macs_citation=Citation("Howard et al., MobileNetV3, Table 3: 219M MAdds (Large 1.0)", _PAPER.url),
     ),
-    notes="torchvision's IMAGENET1K_V1 weights.",
 )
 
-MOBILENET_V3_SMALL_WEIGHTS = WeightsMeta(
-    source="url",
-    url="https://download.pytorch.org/models/mobilenet_v3_small-047dcff4.pth",
-    filename="mobilenet_v3_small-047dcff4.pth",
-    sha256_prefix="047dcff4",
+MOBILENET_V3_SMALL_WEIGHTS = torchvision_weights(
+    "mobilenet_v3_small-047dcff4.pth",
     paper=_PAPER,
-    license=_TV_LICENSE,
-    license_url=_TV_LICENSE_URL,
-    preprocess=_PRE,
     published=Published(
         top1=67.668, top5=87.402, params=2_542_856, macs=56_000_000,
-        citation=Citation("torchvision MobileNet_V3_Small_Weights.IMAGENET1K_V1", _TV_DOCS),
+        citation=torchvision_citation("MobileNet_V3_Small_Weights"),
         macs_citation=Citation("Howard et al., MobileNetV3, Table 3: 56M MAdds (Small 1.0)", _PAPER.url),
     ),
-    notes="torchvision's IMAGENET1K_V1 weights.",
 )
 
 

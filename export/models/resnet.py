@@ -14,7 +14,7 @@ import torch
 import torch.nn as nn
 
 from ..registry import register_model
-from ..weights import Citation, Preprocess, Published, WeightsMeta
+from ..weights import Citation, Published, torchvision_citation, torchvision_weights
 
 __all__ = ["BasicBlock", "Bottleneck", "ResNet", "resnet18", "resnet50"]
 
@@ -153,41 +153,24 @@ _PAPER = Citation(
     "He et al., Deep Residual Learning for Image Recognition (CVPR 2016)",
     "https://arxiv.org/abs/1512.03385",
 )
-_TV_DOCS = "https://pytorch.org/vision/stable/models.html"
-_TV_LICENSE = "BSD-3-Clause (torchvision)"
-_TV_LICENSE_URL = "https://github.com/pytorch/vision/blob/main/LICENSE"
-_PRE = Preprocess(input_size=224, resize_size=256, crop_size=224)
 
-RESNET18_WEIGHTS = WeightsMeta(
-    source="url",
-    url="https://download.pytorch.org/models/resnet18-f37072fd.pth",
-    filename="resnet18-f37072fd.pth",
-    sha256_prefix="f37072fd",
+RESNET18_WEIGHTS = torchvision_weights(
+    "resnet18-f37072fd.pth",
     paper=_PAPER,
-    license=_TV_LICENSE,
-    license_url=_TV_LICENSE_URL,
-    preprocess=_PRE,
     published=Published(
         top1=69.758, top5=89.078, params=11_689_512, macs=1_800_000_000,
-        citation=Citation("torchvision ResNet18_Weights.IMAGENET1K_V1", _TV_DOCS),
+        citation=torchvision_citation("ResNet18_Weights"),
         # the paper's "FLOPs" count multiply-adds
         macs_citation=Citation("He et al. 2015, Table 1: 18-layer, 1.8x10^9 FLOPs", _PAPER.url),
     ),
-    notes="torchvision's IMAGENET1K_V1 weights.",
 )
 
-RESNET50_WEIGHTS = WeightsMeta(
-    source="url",
-    url="https://download.pytorch.org/models/resnet50-0676ba61.pth",
-    filename="resnet50-0676ba61.pth",
-    sha256_prefix="0676ba61",
+RESNET50_WEIGHTS = torchvision_weights(
+    "resnet50-0676ba61.pth",
     paper=_PAPER,
-    license=_TV_LICENSE,
-    license_url=_TV_LICENSE_URL,
-    preprocess=_PRE,
     published=Published(
         top1=76.130, top5=92.862, params=25_557_032, macs=3_800_000_000,
-        citation=Citation("torchvision ResNet50_Weights.IMAGENET1K_V1", _TV_DOCS),
+        citation=torchvision_citation("ResNet50_Weights"),
         macs_citation=Citation("He et al. 2015, Table 1: 50-layer, 3.8x10^9 FLOPs", _PAPER.url),
         macs_gap="The paper counts its original block; these weights are torchvision's ResNet v1.5, "
         "whose downsampling blocks run their first 1x1 conv before the stride, on four times as many "

@@ -12,7 +12,7 @@ import torch
 import torch.nn as nn
 
 from ..registry import register_model
-from ..weights import Citation, Preprocess, Published, WeightsMeta
+from ..weights import TORCHVISION_LICENSE, Citation, Published, torchvision_citation, torchvision_weights
 
 __all__ = ["Fire", "SqueezeNet", "squeezenet1_0", "squeezenet1_1"]
 
@@ -101,52 +101,37 @@ _PAPER = Citation(
     "Iandola et al., SqueezeNet: AlexNet-level accuracy with 50x fewer parameters and <0.5MB model size (2016)",
     "https://arxiv.org/abs/1602.07360",
 )
-_TV_DOCS = "https://pytorch.org/vision/stable/models.html"
 # each weight's own page lists its GFLOPS; torchvision counts one FLOP per multiply-accumulate
 # (its ResNet-50 figure, 4.089, is exactly the MACs export/measure.py counts)
 _TV_PAGE = "https://pytorch.org/vision/stable/models/generated/torchvision.models.{}.html"
-_TV_LICENSE = "BSD-3-Clause (torchvision); see the SqueezeNet authors' repository for the original weights"
-_TV_LICENSE_URL = "https://github.com/pytorch/vision/blob/main/LICENSE"
-_PRE = Preprocess(input_size=224, resize_size=256, crop_size=224)
+_LICENSE = f"{TORCHVISION_LICENSE}; see the SqueezeNet authors' repository for the original weights"
 
-SQUEEZENET1_0_WEIGHTS = WeightsMeta(
-    source="url",
-    url="https://download.pytorch.org/models/squeezenet1_0-b66bff10.pth",
-    filename="squeezenet1_0-b66bff10.pth",
-    sha256_prefix="b66bff10",
+SQUEEZENET1_0_WEIGHTS = torchvision_weights(
+    "squeezenet1_0-b66bff10.pth",
     paper=_PAPER,
-    license=_TV_LICENSE,
-    license_url=_TV_LICENSE_URL,
-    preprocess=_PRE,
+    license=_LICENSE,
     published=Published(
         top1=58.092, top5=80.420, params=1_248_424, macs=820_000_000,
-        citation=Citation("torchvision SqueezeNet1_0_Weights.IMAGENET1K_V1", _TV_DOCS),
+        citation=torchvision_citation("SqueezeNet1_0_Weights"),
         macs_citation=Citation(
             "torchvision SqueezeNet1_0_Weights.IMAGENET1K_V1: 0.82 GFLOPS (one per multiply-accumulate)",
             _TV_PAGE.format("squeezenet1_0"),
         ),
     ),
-    notes="torchvision's IMAGENET1K_V1 weights.",
 )
 
-SQUEEZENET1_1_WEIGHTS = WeightsMeta(
-    source="url",
-    url="https://download.pytorch.org/models/squeezenet1_1-b8a52dc0.pth",
-    filename="squeezenet1_1-b8a52dc0.pth",
-    sha256_prefix="b8a52dc0",
+SQUEEZENET1_1_WEIGHTS = torchvision_weights(
+    "squeezenet1_1-b8a52dc0.pth",
     paper=_PAPER,
-    license=_TV_LICENSE,
-    license_url=_TV_LICENSE_URL,
-    preprocess=_PRE,
+    license=_LICENSE,
     published=Published(
         top1=58.178, top5=80.624, params=1_235_496, macs=350_000_000,
-        citation=Citation("torchvision SqueezeNet1_1_Weights.IMAGENET1K_V1", _TV_DOCS),
+        citation=torchvision_citation("SqueezeNet1_1_Weights"),
         macs_citation=Citation(
             "torchvision SqueezeNet1_1_Weights.IMAGENET1K_V1: 0.35 GFLOPS (one per multiply-accumulate)",
             _TV_PAGE.format("squeezenet1_1"),
         ),
     ),
-    notes="torchvision's IMAGENET1K_V1 weights.",
 )
 
 
