@@ -26,6 +26,12 @@ A model entry (export/pipeline.py builds it):
 - ``se_layers``: Conv2d and Linear layers inside squeeze-and-excitation modules (0 if none);
   ``largest_activation``: {"module" (its path in the PyTorch model), "shape" [C, H, W],
   "bytes" (fp32)}, the largest tensor one layer writes for one image (export/measure.py)
+- ``layers``: the layer table of the model's docs page, one row per block for one image:
+  [{"path" (the module's path in the PyTorch model, e.g. "features.3"), "block" (its class,
+  e.g. "InvertedResidual"), "convs" (the convolutions inside, e.g. "1×1 → 3×3 dw /2 → 1×1"),
+  "shape" [C, H, W] (its output), "params", "macs"}]; batch-norm and activations join the
+  row before them, so the rows sum to ``params`` and ``macs`` (export/measure.py's
+  ``layer_rows``, counted by the same hooks as ``macs``)
 - ``input`` / ``output``: name, shape (null = dynamic batch), dtype
 - ``preprocess``: input_size, resize_size, crop_size, interpolation, resize_mode, mean, std
 - ``weights``: the WeightsMeta (source, url, sha256 or sha256_prefix, licence, paper,
@@ -77,9 +83,9 @@ REQUIRED_TOP = (
     "realtime", "measurement", "validation", "classes", "samples", "models",
 )
 REQUIRED_MODEL = (
-    "name", "display_name", "family", "pretrained", "is_lightweight", "params", "macs", "depth",
-    "activation_memory_bytes", "input", "output", "preprocess", "weights", "variants",
-    "se_layers", "largest_activation", "pruning",
+    "name", "display_name", "family", "pretrained", "is_lightweight", "params", "macs",
+    "depth", "activation_memory_bytes", "input", "output", "preprocess", "weights", "variants",
+    "se_layers", "largest_activation", "layers", "pruning",
 )
 REQUIRED_VARIANT = (
     "file", "bytes", "gzip_bytes", "sha256", "opset", "activation_memory_bytes",

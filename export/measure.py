@@ -4,6 +4,8 @@
 - MACs: multiply-accumulates of Conv2d and Linear layers for one image at the model's input
   size (what papers call "mult-adds"; batch-norm, activations, pooling and additions are not
   counted, as in the MobileNet and ResNet papers);
+- layer rows: the same parameters and MACs, one row per block, with its output shape and
+  the convolutions inside (the layer tables of the docs pages);
 - depth: weighted layers (Conv, Gemm, MatMul) on the longest path through the ONNX graph,
   which reproduces the papers' "ResNet-50" and "28-layer MobileNet"; of these, the layers
   inside squeeze-and-excitation modules (``se_layers``);
@@ -23,6 +25,7 @@ import hashlib
 import statistics
 import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import onnx
@@ -51,35 +54,150 @@ def count_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-@torch.no_grad()
-def count_macs(model: nn.Module, input_size: int) -> int:
-    """Multiply-accumulates of Conv2d and Linear layers for one (1, 3, S, S) image."""
-    total = 0
-
-    def conv_hook(m: nn.Conv2d, _inp, out):
-        nonlocal total
+def _macs(m: nn.Module, out: torch.Tensor) -> int:
+    """Multiply-accumulates of one Conv2d or Linear call, from its output."""
+    if isinstance(m, nn.Conv2d):
         kh, kw = m.kernel_size
-        total += out.numel() * (m.in_channels // m.groups) * kh * kw
+        return out.numel() * (m.in_channels // m.groups) * kh * kw
+    return out.numel() * m.in_features
 
-    def linear_hook(m: nn.Linear, _inp, out):
-        nonlocal total
-        total += out.numel() * m.in_features
 
-    handles = []
-    for m in model.modules():
-        if isinstance(m, nn.Conv2d):
-            handles.append(m.register_forward_hook(conv_hook))
-        elif isinstance(m, nn.Linear):
-            handles.append(m.register_forward_hook(linear_hook))
+def _mac_hooks(model: nn.Module, add: Callable[[nn.Module, int], None]) -> list:
+    """Forward hooks that report each Conv2d and Linear call's MACs to ``add(module, macs)``."""
+    def hook(m, _inp, out):
+        add(m, _macs(m, out))
+
+    return [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+
+
+@torch.no_grad()
+def _forward(model: nn.Module, input_size: int, handles: list) -> None:
+    """One (1, 3, S, S) image through ``model`` in eval mode on its device; then the hooks go."""
     was_training = model.training
     model.eval()
+    device = next(model.parameters()).device
     try:
-        model(torch.zeros(1, 3, input_size, input_size))
+        model(torch.zeros(1, 3, input_size, input_size, device=device))
     finally:
         for h in handles:
             h.remove()
         model.train(was_training)
+
+
+def count_macs(model: nn.Module, input_size: int) -> int:
+    """Multiply-accumulates of Conv2d and Linear layers for one (1, 3, S, S) image."""
+    total = 0
+
+    def add(_m, n):
+        nonlocal total
+        total += n
+
+    _forward(model, input_size, _mac_hooks(model, add))
     return int(total)
+
+
+# ---------------------------------------------------------------------------
+# Layer rows: the layer table of a model's docs page
+# ---------------------------------------------------------------------------
+# Shape-keeping layers that get no row of their own: their parameters join the row before.
+_FOLDED = (nn.BatchNorm2d, nn.ReLU, nn.ReLU6, nn.Hardswish, nn.Hardsigmoid, nn.SiLU, nn.Sigmoid,
+           nn.Dropout, nn.Identity, nn.Flatten)
+_SHORT = {"Conv2d": "Conv", "BatchNorm2d": "BN", "Linear": "FC", "AdaptiveAvgPool2d": "Pool"}
+
+
+def _is_container(module: nn.Module) -> bool:
+    # exact types: Conv2dNormActivation subclasses Sequential but is one layer, not a stage
+    return type(module) in (nn.Sequential, nn.ModuleList) and any(
+        next(c.children(), None) is not None for c in module.children()
+    )
+
+
+def _is_folded(module: nn.Module) -> bool:
+    return isinstance(module, _FOLDED) or type(module).__name__ == "TFSamePad"
+
+
+def _conv_summary(module: nn.Module) -> str:
+    """'1×1 → 3×3 dw /2 → SE → 1×1': kernel, depthwise, stride; SE modules as one token."""
+    tokens: list[str] = []
+    skip: set[int] = set()
+    for m in module.modules():
+        if id(m) in skip:
+            continue
+        if "SqueezeExcitation" in type(m).__name__:
+            tokens.append("SE")
+            skip.update(id(s) for s in m.modules())
+        elif isinstance(m, nn.Conv2d):
+            kh, kw = m.kernel_size
+            tok = f"{kh}×{kw}"
+            if m.groups > 1 and m.groups == m.in_channels:
+                tok += " dw"
+            if m.stride[0] > 1:
+                tok += f" /{m.stride[0]}"
+            tokens.append(tok)
+        elif isinstance(m, nn.Linear):
+            tokens.append(f"fc {m.in_features}→{m.out_features}")
+        elif isinstance(m, (nn.MaxPool2d, nn.AvgPool2d)):
+            tokens.append("max pool" if isinstance(m, nn.MaxPool2d) else "avg pool")
+        elif isinstance(m, nn.AdaptiveAvgPool2d):
+            tokens.append("global avg pool")
+    return " → ".join(tokens)
+
+
+def _block_name(module: nn.Module) -> str:
+    """The class name, or for a plain Sequential its layers: 'Conv-BN-ReLU6', 'FC-Hardswish-FC'."""
+    if type(module) is not nn.Sequential:
+        return type(module).__name__
+    names = [type(m).__name__ for m in module.children() if not isinstance(m, (nn.Dropout, nn.Identity, nn.Flatten))]
+    return "-".join(_SHORT.get(n, n) for n in names)
+
+
+def layer_rows(model: nn.Module, input_size: int) -> list[dict]:
+    """One row per block, for one (1, 3, S, S) image: {"path" (as in the state dict, e.g.
+    features.3), "block" (class name), "convs" ("1×1 → 3×3 dw /2 → 1×1"), "shape" [C, H, W],
+    "params", "macs"}.
+
+    The model is walked from the top: plain containers (``nn.Sequential`` and
+    ``nn.ModuleList`` that hold blocks, such as ``features`` or ``layer1``) are opened, and
+    every other module becomes a row. Batch-norm, activations, dropout and padding get no
+    rows: their parameters join the row before them, so the rows sum to ``count_params``.
+    MACs are counted by ``count_macs``'s hooks, each layer's to the row that holds it.
+    """
+    chosen: list[tuple[dict, nn.Module]] = []
+    carried = 0  # folded parameters met before the first row
+
+    def visit(module: nn.Module, path: str) -> None:
+        nonlocal carried
+        for child_name, child in module.named_children():
+            child_path = f"{path}.{child_name}" if path else child_name
+            if _is_container(child):
+                visit(child, child_path)
+            elif _is_folded(child):
+                n = count_params(child)
+                if chosen:
+                    chosen[-1][0]["params"] += n
+                else:
+                    carried += n
+            else:
+                row = {"path": child_path, "block": _block_name(child), "convs": _conv_summary(child),
+                       "shape": [], "params": count_params(child) + carried, "macs": 0}
+                carried = 0
+                chosen.append((row, child))
+
+    visit(model, "")
+    owner = {id(m): row for row, block in chosen for m in block.modules()}
+
+    def add(m, n):
+        owner[id(m)]["macs"] += int(n)
+
+    def shape_hook(row):
+        def record(_m, _inp, out):
+            row["shape"] = [int(d) for d in out.shape[1:]]  # batch dimension dropped
+
+        return record
+
+    handles = [block.register_forward_hook(shape_hook(row)) for row, block in chosen]
+    _forward(model, input_size, handles + _mac_hooks(model, add))
+    return [row for row, _ in chosen]
 
 
 def se_layers(model: nn.Module) -> int:
@@ -95,7 +213,6 @@ def se_layers(model: nn.Module) -> int:
     )
 
 
-@torch.no_grad()
 def largest_activation(model: nn.Module, input_size: int) -> dict:
     """The largest tensor any layer writes for one image (the first, if several tie):
     {"module": path, "shape": [C, H, W], "bytes": fp32 bytes}."""
@@ -114,14 +231,7 @@ def largest_activation(model: nn.Module, input_size: int) -> dict:
     # padding: the exported graph folds it into the convolution's own padding
     handles = [m.register_forward_hook(hook(p)) for p, m in model.named_modules()
                if p and next(m.children(), None) is None and type(m).__name__ != "TFSamePad"]
-    was_training = model.training
-    model.eval()
-    try:
-        model(torch.zeros(1, 3, input_size, input_size))
-    finally:
-        for h in handles:
-            h.remove()
-        model.train(was_training)
+    _forward(model, input_size, handles)
     return best
 
 

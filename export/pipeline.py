@@ -330,6 +330,10 @@ def export_files(name: str, weights: Weights, opts: ExportOptions, threads: int)
     fp32_stats = measure.graph_stats(onnx.load(str(paths["fp32"])))
     params = measure.count_params(model)
     macs = measure.count_macs(model, size)
+    layers = measure.layer_rows(model, size)
+    # the docs pages show the rows beside the totals: a block the walk misses must not pass
+    if (sum(r["params"] for r in layers), sum(r["macs"] for r in layers)) != (params, macs):
+        raise RuntimeError(f"{name}: the layer rows do not sum to the model's parameters and MACs")
     return {
         "name": name,
         "display_name": entry.title,
@@ -342,6 +346,7 @@ def export_files(name: str, weights: Weights, opts: ExportOptions, threads: int)
         "se_layers": measure.se_layers(model),
         "activation_memory_bytes": fp32_stats["peak_activation_bytes"],
         "largest_activation": measure.largest_activation(model, size),
+        "layers": layers,
         "input": {"name": convert.INPUT_NAME, "shape": [None, 3, size, size], "dtype": "float32"},
         "output": {"name": convert.OUTPUT_NAME, "shape": [None, meta.num_classes], "dtype": "float32"},
         "preprocess": {

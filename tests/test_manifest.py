@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from export import catalog, images, manifest as M
-from export.measure import count_macs, count_params
+from export.measure import count_macs, count_params, layer_rows
 from export.pipeline import INT8_MAX_SIZE_RATIO, INT8_MIN_AGREEMENT_ALL, INT8_MIN_AGREEMENT_CONFIDENT
 from export.preprocess import preprocess
 from export.registry import build_model, get_entry, list_models
@@ -46,6 +46,17 @@ def test_params_and_macs_are_recomputed(manifest):
         model = build_model(name)
         assert e["params"] == count_params(model), name
         assert e["macs"] == count_macs(model, e["preprocess"]["input_size"]), name
+
+
+def test_layer_rows_are_recomputed_from_the_models(manifest):
+    """The layer tables of the docs pages are the manifest's rows: they must be our PyTorch
+    model's, and sum to the card's totals."""
+    for name, e in entries(manifest):
+        with torch.device("meta"):  # shapes and counts only: nothing is computed
+            model = build_model(name)
+        assert e["layers"] == layer_rows(model, e["preprocess"]["input_size"]), name
+        assert sum(r["params"] for r in e["layers"]) == e["params"], name
+        assert sum(r["macs"] for r in e["layers"]) == e["macs"], name
 
 
 def test_files_bytes_and_sha256(manifest, models_dir):
