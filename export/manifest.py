@@ -15,12 +15,14 @@ Schema, version 1 (``schema_version``). Top level:
 - ``classes``: the 1000 ImageNet class names, index = class id
 - ``samples``: [{"id", "file", "thumbnail", "description", "license", "source"}] photos in
   samples/: ``file`` is the PNG that is classified, ``thumbnail`` a small JPEG for the gallery
-- ``models``: {name: entry}, name = registry key = ONNX file stem = docs slug
+- ``models``: {name: entry}, name = registry key = ONNX file stem = the id of its card on its ``docs_page``
 
 A model entry (export/pipeline.py builds it):
 
 - ``name``, ``display_name`` (as the papers write it), ``family``, ``pretrained`` (bool;
   false = untrained, never a classifier)
+- ``docs_page``: the site page that teaches the model, e.g. "architectures/mobilenet_v3/"
+  (one per family module, export/registry.py); its card there has ``id`` = ``name``
 - ``is_lightweight`` (bool, from the rule), ``params``, ``macs``, ``depth``,
   ``activation_memory_bytes`` (fp32 graph, batch 1)
 - ``se_layers``: Conv2d and Linear layers inside squeeze-and-excitation modules (0 if none);
@@ -83,7 +85,7 @@ REQUIRED_TOP = (
     "realtime", "measurement", "validation", "classes", "samples", "models",
 )
 REQUIRED_MODEL = (
-    "name", "display_name", "family", "pretrained", "is_lightweight", "params", "macs",
+    "name", "display_name", "family", "docs_page", "pretrained", "is_lightweight", "params", "macs",
     "depth", "activation_memory_bytes", "input", "output", "preprocess", "weights", "variants",
     "se_layers", "largest_activation", "layers", "pruning",
 )

@@ -338,6 +338,7 @@ def export_files(name: str, weights: Weights, opts: ExportOptions, threads: int)
         "name": name,
         "display_name": entry.title,
         "family": entry.family,
+        "docs_page": entry.docs_page,
         "pretrained": weights.pretrained,
         "is_lightweight": catalog.is_lightweight(params, macs),
         "params": params,

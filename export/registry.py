@@ -1,7 +1,8 @@
 """One registry of model builders.
 
 The registry key is the builder's function name, and it is also the ONNX file stem, the
-manifest key and the docs page slug: one name for one thing everywhere.
+manifest key and the id of the model's card on its docs page, which is named after the
+family's module (``ModelEntry.docs_page``): one name for one thing everywhere.
 
     from export.registry import build_model, list_models
     model = build_model("mobilenet_v2")
@@ -35,6 +36,12 @@ class ModelEntry:
     family: str  # e.g. "mobilenet", "squeezenet"; groups pages and charts
     builder: Callable[..., nn.Module]
     weights: WeightsMeta
+
+    @property
+    def docs_page(self) -> str:
+        """The site page that teaches the model: one per family module, named after it
+        (export/models/mobilenet_v3.py -> docs/architectures/mobilenet_v3.md)."""
+        return f"architectures/{self.builder.__module__.rsplit('.', 1)[-1]}/"
 
 
 _REGISTRY: dict[str, ModelEntry] = {}

@@ -62,6 +62,16 @@ def test_weights_metadata_is_complete(name):
         assert meta.notes  # says why there are no weights
 
 
+@pytest.mark.parametrize("name", list_models())
+def test_docs_page_exists_and_holds_the_models_card(name):
+    """The registry names the page that teaches each model (its family module's name)."""
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parents[1] / "docs" / f"{get_entry(name).docs_page.rstrip('/')}.md"
+    assert page.is_file(), page
+    assert f"<!-- model-card: {name} -->" in page.read_text(), page
+
+
 def test_register_model_refuses_duplicates():
     meta = get_entry("squeezenet1_1").weights
     with pytest.raises(ValueError, match="already registered"):
