@@ -4,7 +4,7 @@ Modelled on mkdocs-material's own hooks/shortcodes.py: one ``on_page_markdown`` 
 A marker is an HTML comment holding one name and an optional argument:
 
     <!-- model-card: mobilenet_v2 -->      the model's card (measured and published figures)
-    <!-- layer-table: mobilenet_v2 -->     one row per block, read off our PyTorch model
+    <!-- layer-table: mobilenet_v2 -->     one row per block, as the export read it off our PyTorch model
     <!-- value: mobilenet_v2 params -->    one figure inline, formatted like the cards
     <!-- compare-table -->                 every model in one sortable table
     <!-- chart: top1-vs-macs -->           also bytes, latency (SVG + its data table)
@@ -26,7 +26,6 @@ from mkdocs.exceptions import PluginError
 import lwm_bench
 import lwm_charts
 import lwm_energy
-import lwm_layers
 from lwm_format import (
     fmt_bytes, fmt_count, fmt_energy_pj, fmt_ms, fmt_pct, fmt_published_pct, fmt_ratio,
 )
@@ -233,18 +232,18 @@ def model_card(ctx: Context, arg: str | None) -> str:
 
 def layer_table(ctx: Context, arg: str | None) -> str:
     e = ctx.model(arg)
-    rows = lwm_layers.layer_rows(e["name"], e["preprocess"]["input_size"])
-    params, macs = sum(r.params for r in rows), sum(r.macs for r in rows)
-    # the rows come from the model definition, the card from the export: they must agree
+    rows = _measured(e, "layers")  # export/measure.py's layer_rows, written by the export
+    params, macs = sum(r["params"] for r in rows), sum(r["macs"] for r in rows)
+    # the card shows the totals beside the rows: a manifest where they disagree is broken
     if (params, macs) != (e["params"], e["macs"]):
         raise PluginError(
             f"layer table of {e['name']} sums to {params} params / {macs} MACs but the manifest "
             f"says {e['params']} / {e['macs']}: the manifest is stale, re-run the export"
         )
     body = [
-        [str(i), f"<code>{escape(r.path)}</code>", escape(r.block), escape(r.convs),
-         " × ".join(str(s) for s in r.shape), fmt_count(r.params) if r.params else "0",
-         fmt_count(r.macs) if r.macs else "0"]
+        [str(i), f"<code>{escape(r['path'])}</code>", escape(r["block"]), escape(r["convs"]),
+         _shape(r["shape"]), fmt_count(r["params"]) if r["params"] else "0",
+         fmt_count(r["macs"]) if r["macs"] else "0"]
         for i, r in enumerate(rows, 1)
     ]
     body.append(["", "<strong>total</strong>", "", "", "", f"<strong>{fmt_count(params)}</strong>",
@@ -434,7 +433,7 @@ def _chart_latency(ctx: Context) -> str:
     return f'<figure class="lwm-figure">{svg}<figcaption>{caption}</figcaption></figure>{_details("Data table: latency", table)}'
 
 
-def _shape(shape: tuple[int, ...]) -> str:
+def _shape(shape: list[int]) -> str:
     return " × ".join(str(d) for d in shape)
 
 
