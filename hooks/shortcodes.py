@@ -32,28 +32,11 @@ from lwm_format import (
 from manifest import load_manifest
 
 from export import catalog  # the rule and the lesson's models, as the exercises' Python has them
+from export.constants import VARIANTS
 
 # <!-- name --> or <!-- name: argument -->; any comment of this shape is a marker
 MARKER = re.compile(r"<!--\s*([a-z][a-z0-9]*(?:-[a-z0-9]+)*)\s*(?::\s*([^<>]*?))?\s*-->")
 
-
-# The page that teaches each model (family pages hold one card per model, id = key).
-PAGES = {
-    "mobilenet_v1": "architectures/mobilenet_v1/",
-    "mobilenet_v2": "architectures/mobilenet_v2/",
-    "mobilenet_v3_large": "architectures/mobilenet_v3/",
-    "mobilenet_v3_small": "architectures/mobilenet_v3/",
-    "squeezenet1_0": "architectures/squeezenet/",
-    "squeezenet1_1": "architectures/squeezenet/",
-    "efficientnet_b0": "architectures/efficientnet/",
-    "efficientnet_lite0": "architectures/efficientnet/",
-    "efficientnet_lite1": "architectures/efficientnet/",
-    "efficientnet_lite2": "architectures/efficientnet/",
-    "resnet18": "architectures/resnet/",
-    "resnet50": "architectures/resnet/",
-}
-
-VARIANTS = ("fp32", "fp16", "int8")
 
 # The home page compares every other model with this heavy baseline.
 HEAVY = "resnet50"
@@ -66,12 +49,6 @@ PAPER_LAYERS = {
     "resnet18": (18, "He et al. 2015, Table 1: 18-layer", "https://arxiv.org/abs/1512.03385"),
     "resnet50": (50, "He et al. 2015, Table 1: 50-layer", "https://arxiv.org/abs/1512.03385"),
 }
-
-
-def display_name(key: str) -> str:
-    """The name as the papers write it, from the manifest (the registry's ``title``)."""
-    manifest = _MANIFEST if _MANIFEST is not None else load_manifest()
-    return manifest["models"][key]["display_name"]
 
 
 # ---------------------------------------------------------------------------
@@ -96,11 +73,14 @@ class Context:
             raise PluginError(f"unknown model {key!r} in a marker; models in the manifest: {valid}")
         return self.models[key]
 
+    def display_name(self, key: str) -> str:
+        """The name as the papers write it (the registry's ``title``)."""
+        return self.models[key]["display_name"]
+
     def model_link(self, key: str) -> str:
-        name = escape(display_name(key))
-        if key not in PAGES:
-            return name
-        return f'<a href="{self.root}{PAGES[key]}#{key}">{name}</a>'
+        """The model's name, linked to its card on the page that teaches it."""
+        page = _measured(self.models[key], "docs_page")
+        return f'<a href="{self.root}{page}#{key}">{escape(self.display_name(key))}</a>'
 
 
 def _cite(citation: dict | None) -> str:
@@ -139,7 +119,7 @@ def _variant_latency(entry: dict, variant: str, threads: str) -> float | None:
 def model_card(ctx: Context, arg: str | None) -> str:
     e = ctx.model(arg)
     key = e["name"]
-    name = display_name(key)
+    name = ctx.display_name(key)
     w = e["weights"]
     pub = w["published"]
 
@@ -252,7 +232,7 @@ def layer_table(ctx: Context, arg: str | None) -> str:
     table = _table(
         ["#", "Module", "Block", "Convolutions", "Output (C × H × W)", "Params", "MACs"],
         body,
-        caption=f"{escape(display_name(e['name']))}, one {size}×{size} image, read off the PyTorch model. "
+        caption=f"{escape(ctx.display_name(e['name']))}, one {size}×{size} image, read off the PyTorch model. "
         "Convolutions: k×k kernel, dw = depthwise, /2 = stride 2, SE = squeeze-and-excitation",
     )
     return table.replace('class="lwm-table-wrap"', 'class="lwm-table-wrap lwm-nowrap"', 1)
@@ -305,10 +285,10 @@ def compare_table(ctx: Context, arg: str | None) -> str:
         e = ctx.models[key]
         pub = e["weights"]["published"]
         v = e["variants"]
-        cites.append(f'<li id="cite-{key}">{escape(display_name(key))}: {_cite(pub["citation"])}</li>')
+        cites.append(f'<li id="cite-{key}">{escape(ctx.display_name(key))}: {_cite(pub["citation"])}</li>')
         top1 = pub["top1"]
         cells = [
-            _sortable_cell(ctx.model_link(key), display_name(key)),
+            _sortable_cell(ctx.model_link(key), ctx.display_name(key)),
             _sortable_cell("yes" if e["is_lightweight"] else "no", int(e["is_lightweight"])),
             _sortable_cell("yes" if e["pretrained"] else "no (untrained)", int(e["pretrained"])),
             _sortable_cell(fmt_count(e["params"]), e["params"]),
@@ -319,7 +299,7 @@ def compare_table(ctx: Context, arg: str | None) -> str:
             _sortable_cell(fmt_bytes(e["activation_memory_bytes"]), e["activation_memory_bytes"]),
             _sortable_cell(fmt_ms(_variant_latency(e, "fp32", "1")), _variant_latency(e, "fp32", "1") or -1),
             _sortable_cell(
-                f'{fmt_published_pct(top1)} <sup><a href="#cite-{key}" aria-label="citation for {escape(display_name(key))}">[{len(cites)}]</a></sup>',
+                f'{fmt_published_pct(top1)} <sup><a href="#cite-{key}" aria-label="citation for {escape(ctx.display_name(key))}">[{len(cites)}]</a></sup>',
                 top1 if top1 is not None else -1,
             ),
         ]
@@ -346,7 +326,7 @@ def chart(ctx: Context, arg: str | None) -> str:
 def _chart_top1(ctx: Context) -> str:
     keys = [k for k in _ordered(ctx) if ctx.models[k]["weights"]["published"]["top1"] is not None]
     points = [
-        (display_name(k), ctx.models[k]["macs"], ctx.models[k]["weights"]["published"]["top1"],
+        (ctx.display_name(k), ctx.models[k]["macs"], ctx.models[k]["weights"]["published"]["top1"],
          "lwm-light" if ctx.models[k]["is_lightweight"] else "lwm-heavy")
         for k in keys
     ]
@@ -369,8 +349,8 @@ def _chart_top1(ctx: Context) -> str:
         ref = heavy[0]  # the cheapest baseline
         below = sorted((k for k in keys if ctx.models[k]["is_lightweight"] and top1[k] < top1[ref]), key=top1.get)
         if below:
-            caption += (f" Below {escape(display_name(ref))}'s {fmt_published_pct(top1[ref])}: "
-                        + ", ".join(f"{escape(display_name(k))} ({fmt_published_pct(top1[k])})" for k in below) + ".")
+            caption += (f" Below {escape(ctx.display_name(ref))}'s {fmt_published_pct(top1[ref])}: "
+                        + ", ".join(f"{escape(ctx.display_name(k))} ({fmt_published_pct(top1[k])})" for k in below) + ".")
     return f'<figure class="lwm-figure">{svg}<figcaption>{caption}</figcaption></figure>{_details("Data table: top-1 against MACs", table)}'
 
 
@@ -380,7 +360,7 @@ def _chart_bytes(ctx: Context) -> str:
     svg = lwm_charts.grouped_bars(
         "chart-bytes", "ONNX file size per model and variant",
         "Horizontal bars: for each model, the fp32, fp16 and int8 file sizes in megabytes.",
-        [display_name(k) for k in keys], series, "file size (MB)", fmt_bytes,
+        [ctx.display_name(k) for k in keys], series, "file size (MB)", fmt_bytes,
     )
     rows = [[ctx.model_link(k)] + [
         f'{fmt_bytes(ctx.models[k]["variants"][v]["bytes"])} ({fmt_bytes(ctx.models[k]["variants"][v]["gzip_bytes"])} gzip)'
@@ -403,7 +383,7 @@ def _chart_latency(ctx: Context) -> str:
         "chart-latency", "CPU latency per image, one thread",
         "Horizontal bars: for each model, the median onnxruntime latency of the fp32, fp16 and int8 files "
         f"on one CPU thread. A vertical line marks {budget}.",
-        [display_name(k) for k in keys], series, "median latency, 1 thread (ms)", fmt_ms,
+        [ctx.display_name(k) for k in keys], series, "median latency, 1 thread (ms)", fmt_ms,
         reference=(rt['budget_ms'], budget),
     )
     rows = []
@@ -531,10 +511,10 @@ def lesson_traits(ctx: Context, arg: str | None) -> str:
     note = (
         f'The energy is an estimate (see the <a href="{ctx.root}energy/">energy page</a>), and for {mostly} of '
         f"the {len(light)} lightweight models more than half of it is weights read from DRAM, so that column "
-        f"largely repeats the file-size column. {escape(display_name(top))} is the extreme: "
+        f"largely repeats the file-size column. {escape(ctx.display_name(top))} is the extreme: "
         f"{fmt_pct(share[top], 0)} of its estimate is weight reads, and {_energy_follows(ratios)}."
     )
-    caption = (f"{escape(display_name(HEAVY))}'s figures, measured by our exporter, then how many times less "
+    caption = (f"{escape(ctx.display_name(HEAVY))}'s figures, measured by our exporter, then how many times less "
                "each other model needs; <em>more</em> marks a model that needs more than the baseline")
     # no class on the table itself: the theme styles only tables without one
     table = (f'<table><caption>{caption}</caption><thead>{head}</thead>'

@@ -91,6 +91,18 @@ def test_links_are_relative_to_the_page(render, manifest):
     assert 'href="architectures/mobilenet_v2/#mobilenet_v2"' in home
 
 
+def test_links_go_to_the_page_the_manifest_names(manifest):
+    """A model's link follows the entry's docs_page and display_name, not a copy in the hook."""
+    entry = manifest["models"]["mobilenet_v2"]
+    moved = {**manifest, "models": {**manifest["models"], "mobilenet_v2": {
+        **entry, "docs_page": "elsewhere/", "display_name": "Moved-Net"}}}
+    assert '<a href="elsewhere/#mobilenet_v2">Moved-Net</a>' in shortcodes.expand("<!-- compare-table -->", moved, "")
+    stale = {**manifest, "models": {**manifest["models"], "mobilenet_v2": {
+        k: v for k, v in entry.items() if k != "docs_page"}}}
+    with pytest.raises(PluginError, match="re-run the export"):
+        shortcodes.expand("<!-- compare-table -->", stale, "")
+
+
 def test_inline_value_marker(render, manifest):
     assert render("<!-- value: resnet50 macs -->") == fmt_count(manifest["models"]["resnet50"]["macs"])
 

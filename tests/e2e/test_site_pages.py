@@ -16,7 +16,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from lwm_format import fmt_bytes, fmt_count, fmt_ms
-from shortcodes import PAGES
+from export.registry import list_models
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,10 +53,10 @@ def test_every_page_loads_clean(page, watch, site_url, site_pages):
     assert problems == {}
 
 
-@pytest.mark.parametrize("name", list(PAGES))
+@pytest.mark.parametrize("name", list_models())
 def test_architecture_page_shows_the_card_with_manifest_numbers(page, watch, site_url, manifest, name):
     entry = manifest["models"][name]
-    page.goto(site_url + PAGES[name])
+    page.goto(site_url + entry["docs_page"])  # the page the registry names
     card = page.get_by_role("region", name=f"Model card: {entry['display_name']}")
     expect(card).to_be_visible()
     expect(card).to_have_attribute("id", name)  # family pages link to #<registry key>
