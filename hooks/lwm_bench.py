@@ -128,7 +128,7 @@ def ratio(ctx, data: dict) -> str:
                + ("met." if over == 0 else f"not met: {over} of {total} model files are above it."))
     return (f'<p class="lwm-verdict"><strong>{escape(verdict)}</strong> ✓ marks those within it.</p>'
             + lwm_html.table(["Model", "Variant", "Browser ÷ native, 1 thread", "Browser ÷ native, 2 threads"], rows,
-                     caption=f"Median session.run in Chromium ÷ median native onnxruntime; {_when(data)}"))
+                             caption=f"Median session.run in Chromium ÷ median native onnxruntime; {_when(data)}"))
 
 
 def table(ctx, data: dict) -> str:
@@ -193,7 +193,7 @@ def cold_start(ctx, data: dict) -> str:
               f"{fmt_bytes(f['transferred_bytes'])} ({escape(f['encoding'])})", fmt_bytes(f["gzip_bytes"])]
              for f in t["files"][:10]]
     return (lwm_html.table(["Classifier page, cold", "Measured", "Target"], rows,
-                   caption=f"Fresh browser profile on localhost; {_when(data)}")
+                           caption=f"Fresh browser profile on localhost; {_when(data)}")
             + lwm_html.table(["Largest files fetched", "On disk", "Transferred", "gzip"], files))
 
 
@@ -215,9 +215,9 @@ def experiments(ctx, data: dict) -> str:
         rows.append([what, f"{name} {e['variant']}", e["threads"], res, rel,
                      fmt_ms(e.get("session_ms")), fmt_ms(e.get("first_run_ms"))])
     out = lwm_html.table(["Change", "Model", "Threads", "session.run (median)", "× the default", "Session creation",
-                  "First run"], rows,
-                 caption=f"One change at a time on top of the classifier's configuration; session creation and "
-                         f"first run are medians over the rounds; {_when(data)}")
+                          "First run"], rows,
+                         caption=f"One change at a time on top of the classifier's configuration; session creation and "
+                                 f"first run are medians over the rounds; {_when(data)}")
     skipped = [[escape(x["change"]), escape(x["why"])] for x in data.get("not_run", [])]
     if skipped:
         out += lwm_html.table(["Not measured", "Why"], skipped)
@@ -234,7 +234,7 @@ def ceiling(ctx, data: dict) -> str:
         rows.append([t, f"{fmt_ms(n)} ({gflops(n)})", f"{fmt_ms(b)} ({gflops(b)})",
                      f"<strong>{fmt_ratio(c['ratio'][t])}</strong>"])
     return lwm_html.table(["Threads", "Native onnxruntime", "onnxruntime-web (WASM)", "Browser ÷ native"], rows,
-                  caption=f"{escape(c['op'])}: {c['macs']:,} multiply-adds, median; {_when(data)}")
+                          caption=f"{escape(c['op'])}: {c['macs']:,} multiply-adds, median; {_when(data)}")
 
 
 def webnn(ctx, data: dict) -> str:

@@ -18,6 +18,8 @@ from mkdocs.exceptions import PluginError
 
 ROOT = Path(__file__).resolve().parents[1]
 import shortcodes  # hooks/ is not a package (MkDocs loads it by path): pyproject puts it on the path
+import lwm_context
+import lwm_lesson
 from lwm_format import fmt_bytes, fmt_count, fmt_ms
 
 
@@ -75,11 +77,11 @@ def test_agreement_is_shown_for_trained_models_only(render, manifest):
         int8 = entry["variants"]["int8"]["validation"]
         if entry["pretrained"]:
             assert fmt_pct(int8["top1_agreement"]) in row, name
-            assert shortcodes.NOT_MEASURED_UNTRAINED not in row, name
+            assert lwm_context.NOT_MEASURED_UNTRAINED not in row, name
         else:
-            assert row.count(shortcodes.NOT_MEASURED_UNTRAINED) == 3, name
+            assert row.count(lwm_context.NOT_MEASURED_UNTRAINED) == 3, name
         card = render(f"<!-- model-card: {name} -->")
-        assert (shortcodes.NOT_MEASURED_UNTRAINED in card) != entry["pretrained"], name
+        assert (lwm_context.NOT_MEASURED_UNTRAINED in card) != entry["pretrained"], name
 
 
 def test_links_are_relative_to_the_page(render, manifest):
@@ -316,6 +318,6 @@ def test_the_papers_counts_beside_ours_match_where_the_page_says_so(manifest):
     ours, and these networks have no SE block."""
     text = " ".join((ROOT / "docs" / "index.md").read_text().split())
     assert "ResNet's and MobileNetV1's totals (the column \"the paper's count\") match ours" in text
-    for name, (count, _text, _url) in shortcodes.PAPER_LAYERS.items():
+    for name, (count, _text, _url) in lwm_lesson.PAPER_LAYERS.items():
         e = manifest["models"][name]
         assert e["depth"] == count and e["se_layers"] == 0, name

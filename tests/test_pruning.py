@@ -23,6 +23,7 @@ from export import measure, prune
 ROOT = Path(__file__).resolve().parents[1]
 
 import shortcodes  # hooks/ is on pytest's pythonpath (pyproject.toml)
+import lwm_techniques
 from lwm_format import fmt_bytes, fmt_count, fmt_pct
 
 SIZE = 32  # input size of the tiny models
@@ -244,7 +245,7 @@ def test_pruning_marker_shows_the_manifest_figures(monkeypatch):
 def test_pruning_marker_without_measurements_says_so():
     fake = fake_manifest(with_pruning=False)
     html = shortcodes.expand("<!-- pruning -->", fake, "techniques/")
-    assert html == shortcodes.NO_PRUNING_NOTE
+    assert html == lwm_techniques.NO_PRUNING_NOTE
     assert "<svg" not in html
 
 
@@ -253,7 +254,7 @@ def test_pruning_marker_on_the_exported_manifest(manifest, monkeypatch):
     html = shortcodes.expand("<!-- pruning -->", manifest, "techniques/")
     pruned = [e for e in manifest["models"].values() if e.get("pruning")]
     if not pruned:
-        assert html == shortcodes.NO_PRUNING_NOTE
+        assert html == lwm_techniques.NO_PRUNING_NOTE
     for e in pruned:
         for r in e["pruning"]["rows"]:
             assert fmt_bytes(r["gzip_bytes"]) in html

@@ -1,0 +1,158 @@
+"""The comparison of every model: the sortable table and the charts, each chart with its
+data table (the SVG is drawn by lwm_charts.py).
+
+    <!-- compare-table -->
+    <!-- chart: top1-vs-macs -->    also bytes, latency
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from mkdocs.exceptions import PluginError
+
+import lwm_charts
+import lwm_html
+from lwm_context import Context, linked_names, ordered, variant_latency
+from lwm_format import fmt_bytes, fmt_count, fmt_ms, fmt_published_pct
+
+from export.constants import VARIANTS
+
+def _sortable_cell(text: str, sort_value) -> str:
+    return f'<td data-value="{escape(str(sort_value))}">{text}</td>'
+
+
+def compare_table(ctx: Context, arg: str | None) -> str:
+    head = ["Model", "Lightweight", "Pretrained here", "Params", "MACs", "Layers", "fp32 size",
+            "int8 size", "Peak activations", "Latency fp32, 1 thread", "Published top-1"]
+    rows, cites = [], []
+    for key in ordered(ctx):
+        e = ctx.models[key]
+        pub = e["weights"]["published"]
+        v = e["variants"]
+        cites.append(f'<li id="cite-{key}">{escape(ctx.display_name(key))}: {lwm_html.cite(pub["citation"])}</li>')
+        top1 = pub["top1"]
+        cells = [
+            _sortable_cell(ctx.model_link(key), ctx.display_name(key)),
+            _sortable_cell("yes" if e["is_lightweight"] else "no", int(e["is_lightweight"])),
+            _sortable_cell("yes" if e["pretrained"] else "no (untrained)", int(e["pretrained"])),
+            _sortable_cell(fmt_count(e["params"]), e["params"]),
+            _sortable_cell(fmt_count(e["macs"]), e["macs"]),
+            _sortable_cell(str(e["depth"]), e["depth"]),
+            _sortable_cell(fmt_bytes(v["fp32"]["bytes"]) if "fp32" in v else "n/a", v.get("fp32", {}).get("bytes", -1)),
+            _sortable_cell(fmt_bytes(v["int8"]["bytes"]) if "int8" in v else "n/a", v.get("int8", {}).get("bytes", -1)),
+            _sortable_cell(fmt_bytes(e["activation_memory_bytes"]), e["activation_memory_bytes"]),
+            _sortable_cell(fmt_ms(variant_latency(e, "fp32", "1")), variant_latency(e, "fp32", "1") or -1),
+            _sortable_cell(
+                f'{fmt_published_pct(top1)} <sup><a href="#cite-{key}" aria-label="citation for {escape(ctx.display_name(key))}">[{len(cites)}]</a></sup>',
+                top1 if top1 is not None else -1,
+            ),
+        ]
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    th = "".join(f'<th scope="col">{h}</th>' for h in head)
+    table = (
+        '<table data-sortable>'
+        "<caption>Every exported model; choose a column heading to sort by it</caption>"
+        f"<thead><tr>{th}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+    return (
+        f'<div class="lwm-table-wrap">{table}</div>'
+        f'<p class="lwm-cites">Published top-1 accuracy, for the official weights:</p><ol class="lwm-cites">{"".join(cites)}</ol>'
+    )
+
+
+def chart(ctx: Context, arg: str | None) -> str:
+    kinds = {"top1-vs-macs": _chart_top1, "bytes": _chart_bytes, "latency": _chart_latency}
+    if arg not in kinds:
+        raise PluginError(f"unknown chart {arg!r}; known: {', '.join(kinds)}")
+    return kinds[arg](ctx)
+
+
+def _chart_top1(ctx: Context) -> str:
+    keys = [k for k in ordered(ctx) if ctx.models[k]["weights"]["published"]["top1"] is not None]
+    points = [
+        (ctx.display_name(k), ctx.models[k]["macs"], ctx.models[k]["weights"]["published"]["top1"],
+         "lwm-light" if ctx.models[k]["is_lightweight"] else "lwm-heavy")
+        for k in keys
+    ]
+    svg = lwm_charts.scatter(
+        "chart-top1-vs-macs",
+        "Published ImageNet top-1 accuracy against measured MACs per image",
+        "Each model is a point: further left is cheaper, higher is more accurate. Lightweight models are filled circles, the ResNet baselines hollow.",
+        points, "MACs per image (measured, logarithmic scale)", "published top-1 (%)",
+        fmt_count, lambda y: f"{y:.0f}",
+    )
+    rows = [[ctx.model_link(k), fmt_count(ctx.models[k]["macs"]),
+             fmt_published_pct(ctx.models[k]["weights"]["published"]["top1"]),
+             lwm_html.cite(ctx.models[k]["weights"]["published"]["citation"])] for k in keys]
+    table = lwm_html.table(["Model", "MACs (measured)", "Top-1 (published)", "Source of top-1"], rows)
+    caption = "Accuracy is the publishers' figure for the official weights; MACs are counted by our exporter."
+    # the lightweight models that do not reach the smallest baseline's published accuracy
+    top1 = {k: ctx.models[k]["weights"]["published"]["top1"] for k in keys}
+    heavy = [k for k in keys if not ctx.models[k]["is_lightweight"]]
+    if heavy:
+        ref = heavy[0]  # the cheapest baseline
+        below = sorted((k for k in keys if ctx.models[k]["is_lightweight"] and top1[k] < top1[ref]), key=top1.get)
+        if below:
+            caption += (f" Below {escape(ctx.display_name(ref))}'s {fmt_published_pct(top1[ref])}: "
+                        + ", ".join(f"{escape(ctx.display_name(k))} ({fmt_published_pct(top1[k])})" for k in below) + ".")
+    return f'<figure class="lwm-figure">{svg}<figcaption>{caption}</figcaption></figure>{lwm_html.details("Data table: top-1 against MACs", table)}'
+
+
+def _chart_bytes(ctx: Context) -> str:
+    keys = ordered(ctx)
+    series = [(v, [ctx.models[k]["variants"].get(v, {}).get("bytes") for k in keys]) for v in VARIANTS]
+    svg = lwm_charts.grouped_bars(
+        "chart-bytes", "ONNX file size per model and variant",
+        "Horizontal bars: for each model, the fp32, fp16 and int8 file sizes in megabytes.",
+        [ctx.display_name(k) for k in keys], series, "file size (MB)", fmt_bytes,
+    )
+    rows = [[ctx.model_link(k)] + [
+        f'{fmt_bytes(ctx.models[k]["variants"][v]["bytes"])} ({fmt_bytes(ctx.models[k]["variants"][v]["gzip_bytes"])} gzip)'
+        if v in ctx.models[k]["variants"] else "n/a" for v in VARIANTS] for k in keys]
+    table = lwm_html.table(["Model", *VARIANTS], rows)
+    return f'<figure class="lwm-figure">{svg}<figcaption>File sizes measured on the exported ONNX files.</figcaption></figure>{lwm_html.details("Data table: bytes per variant", table)}'
+
+
+def _fits_budget(ctx: Context, ms: float | None) -> bool:
+    """Within one video frame's time at the manifest's real-time rate."""
+    return ms is not None and ms <= ctx.manifest["realtime"]["budget_ms"]
+
+
+def _chart_latency(ctx: Context) -> str:
+    keys = ordered(ctx)
+    series = [(v, [variant_latency(ctx.models[k], v, "1") for k in keys]) for v in VARIANTS]
+    rt = ctx.manifest["realtime"]
+    budget = f"{rt['fps']} fps: {fmt_ms(rt['budget_ms'])} per frame"
+    svg = lwm_charts.grouped_bars(
+        "chart-latency", "CPU latency per image, one thread",
+        "Horizontal bars: for each model, the median onnxruntime latency of the fp32, fp16 and int8 files "
+        f"on one CPU thread. A vertical line marks {budget}.",
+        [ctx.display_name(k) for k in keys], series, "median latency, 1 thread (ms)", fmt_ms,
+        reference=(rt['budget_ms'], budget),
+    )
+    rows = []
+    for k in keys:
+        e = ctx.models[k]
+        fits = [v for v in VARIANTS if v in e["variants"] and _fits_budget(ctx, variant_latency(e, v, "1"))]
+        rows.append([ctx.model_link(k)] + [
+            f'{fmt_ms(variant_latency(e, v, "1"))} / {fmt_ms(variant_latency(e, v, "2"))}' for v in VARIANTS
+        ] + [", ".join(fits) if fits else "none"])
+    table = lwm_html.table(["Model", *(f"{v}: 1 / 2 threads" for v in VARIANTS),
+                            f"Within {fmt_ms(rt['budget_ms'])} on 1 thread"], rows)
+    env = ctx.manifest["environment"]
+    # native latency depends on the CPU's instruction sets; manifests from before they were recorded lack them
+    features = env.get("cpu_summary") or "instruction-set features not recorded"
+    fp32_fits = [k for k in keys if _fits_budget(ctx, variant_latency(ctx.models[k], "fp32", "1"))]
+    misses = [k for k in keys if k not in fp32_fits]
+    verdict = (f"{len(fp32_fits)} of the {len(keys)} fp32 files fit one frame at "
+               f'<a href="{escape(rt["url"])}" title="{escape(rt["source"])}">{rt["fps"]} fps</a> '
+               f"({fmt_ms(rt['budget_ms'])}) on one thread of this CPU"
+               + (f"; {linked_names(ctx, misses)} do not." if len(misses) > 1 else
+                  f"; {linked_names(ctx, misses)} does not." if misses else "."))
+    caption = (
+        f"Median of timed runs, onnxruntime {escape(str(env.get('onnxruntime')))} CPU execution provider on "
+        f"{escape(str(env.get('cpu') or env.get('machine')))} ({escape(features)}; "
+        f"{escape(str(env.get('cpu_count')))} cores), batch 1. {verdict}"
+    )
+    return f'<figure class="lwm-figure">{svg}<figcaption>{caption}</figcaption></figure>{lwm_html.details("Data table: latency", table)}'

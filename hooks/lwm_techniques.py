@@ -1,0 +1,185 @@
+"""The techniques' measured effects: quantization (file sizes and agreement), the pruning
+sweep, and the energy estimate with the published per-operation figures it rests on.
+
+    <!-- quantization-table -->  <!-- pruning -->  <!-- energy-table -->  <!-- horowitz-table -->
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+import lwm_charts
+import lwm_energy
+import lwm_html
+from lwm_context import NOT_MEASURED_UNTRAINED, Context, ordered
+from lwm_format import fmt_bytes, fmt_count, fmt_energy_pj, fmt_pct
+
+from export.constants import VARIANTS
+
+def quantization_table(ctx: Context, arg: str | None) -> str:
+    rows = []
+    for k in ordered(ctx):
+        e = ctx.models[k]
+        v = e["variants"]
+        if not all(x in v for x in VARIANTS):
+            continue
+        f32 = v["fp32"]["bytes"]
+        agree = [v[x]["validation"] for x in ("fp16", "int8")]
+        if e["pretrained"]:
+            agreement = [
+                fmt_pct(agree[0]["top1_agreement"]),
+                fmt_pct(agree[1]["top1_agreement"]),
+                (f'{fmt_pct(agree[1]["top1_agreement_confident"])} of {agree[1]["confident_images"]}'
+                 if agree[1]["top1_agreement_confident"] is not None else "no confident image"),
+            ]
+        else:
+            agreement = [NOT_MEASURED_UNTRAINED] * 3
+        rows.append([
+            ctx.model_link(k),
+            "yes" if e["pretrained"] else "no (untrained)",
+            fmt_bytes(f32),
+            f'{fmt_bytes(v["fp16"]["bytes"])} ({v["fp16"]["bytes"] / f32:.2f}×)',
+            f'{fmt_bytes(v["int8"]["bytes"])} ({v["int8"]["bytes"] / f32:.2f}×)',
+            *agreement,
+        ])
+    n = ctx.manifest["validation"]["validation_images"]
+    return lwm_html.table(
+        ["Model", "Pretrained here", "fp32", "fp16 (× fp32)", "int8 (× fp32)",
+         "fp16 top-1 = fp32", "int8 top-1 = fp32", "int8, confident images"],
+        rows,
+        caption=f"File sizes and top-1 agreement with PyTorch fp32 on {n} validation images",
+    )
+
+
+NO_PRUNING_NOTE = (
+    '<div class="admonition note"><p class="admonition-title">No pruning measurements in this build</p>'
+    "<p>The exporter prunes trained weights only, and this build has none for the model it prunes, so "
+    "the chart and table that belong here are missing. The paragraphs below still describe what they "
+    "show.</p></div>"
+)
+
+
+def pruning(ctx: Context, arg: str | None) -> str:
+    """The pruning sweep the exporter measured (export/prune.py): a chart of top-1 agreement
+    and compressed size against sparsity, and every row in a data table."""
+    keys = [ctx.model(arg)["name"]] if arg else [k for k in ordered(ctx) if ctx.models[k].get("pruning")]
+    keys = [k for k in keys if ctx.models[k].get("pruning")]
+    if not keys:
+        return NO_PRUNING_NOTE
+    return "".join(_pruning_figure(ctx, k) for k in keys)
+
+
+def _pruning_figure(ctx: Context, key: str) -> str:
+    e = ctx.models[key]
+    block = e["pruning"]
+    rows = sorted(block["rows"], key=lambda r: r["sparsity"])
+    name = escape(e["display_name"])
+    dense = next((r for r in rows if r["sparsity"] == 0), rows[0])
+    images = dense["validation"]["images"]
+    xs = [r["sparsity"] for r in rows]
+    series = [
+        (f"top-1 same as the dense model ({images} images)",
+         [r["validation"]["top1_agreement"] for r in rows],
+         [fmt_pct(r["validation"]["top1_agreement"], 0) for r in rows]),
+        ("gzip file size",
+         [r["gzip_bytes"] / dense["gzip_bytes"] for r in rows],
+         [fmt_bytes(r["gzip_bytes"]) for r in rows]),
+        ("uncompressed file size",
+         [r["bytes"] / dense["bytes"] for r in rows],
+         [fmt_bytes(r["bytes"]) for r in rows]),
+    ]
+    svg = lwm_charts.lines(
+        f"chart-pruning-{key}",
+        f"{e['display_name']}: top-1 agreement and file size against sparsity, magnitude pruning without fine-tuning",
+        "Three lines against the share of weights set to zero, each as a share of the dense model's figure: "
+        "top-1 agreement with the dense model, the gzip-compressed file size and the uncompressed file size. "
+        "The data table below the chart gives every value.",
+        xs, series, "weights set to zero (global magnitude pruning)", "share of the dense model's figure",
+        lambda x: fmt_pct(x, 0), lambda y: fmt_pct(y, 0), x_range=(0, 1), y_range=(0, 1),
+    )
+    table = lwm_html.table(
+        ["Sparsity (zero weights)", "Nonzero params", "MACs", "File size / gzip", "Top-1 / top-5 same"],
+        [[f'{fmt_pct(r["sparsity"], 0)} ({fmt_count(r["zero_weights"])})', fmt_count(r["nonzero_params"]),
+          fmt_count(r["macs"]), f'{fmt_bytes(r["bytes"])} / {fmt_bytes(r["gzip_bytes"])}',
+          f'{fmt_pct(r["validation"]["top1_agreement"])} / {fmt_pct(r["validation"]["top5_overlap"])}']
+         for r in rows],
+        caption=f"{name}, pruned and exported to fp32 ONNX at each sparsity. File size: the ONNX file, "
+        f"then gzip at level {block['gzip_level']}. Top-1: images whose top class is the dense model's; "
+        "top-5: the share of the dense model's five classes that the pruned file also ranks in its top five"
+        + (f". Before pruning, {fmt_count(dense['zero_weights'])} of the trained weights are already exactly zero"
+           if dense["sparsity"] == 0 and dense["zero_weights"] else ""),
+        nowrap=True,  # "18.6 MB / 17.2 MB" on one line
+    )
+    last = rows[-1]
+    # how far the answers hold on 9 images in 10 at every step
+    kept = dense
+    for r in rows:
+        if r["validation"]["top1_agreement"] < 0.9:
+            break
+        kept = r
+    safe = (f" The top-1 answer stays the dense model's on at least 90 % of the images up to "
+            f"{fmt_pct(kept['sparsity'], 0)}." if kept is not dense else "")
+
+    def unchanged(what: str, values: list[str]) -> str:
+        distinct = list(dict.fromkeys(values))
+        return f"{what} stay at {distinct[0]}" if len(distinct) == 1 else f"{what} range over {', '.join(distinct)}"
+
+    caption = (
+        f"{name}, global magnitude pruning (unstructured, L1) of all Conv2d and Linear weights, one shot, "
+        f"without fine-tuning; agreement with the dense PyTorch model on {images} validation images. "
+        f"At {fmt_pct(last['sparsity'], 0)} sparsity the gzip file is {fmt_bytes(last['gzip_bytes'])} against "
+        f"{fmt_bytes(dense['gzip_bytes'])} and the top-1 answer is the dense model's on "
+        f"{fmt_pct(last['validation']['top1_agreement'], 0)} of the images. At every sparsity the "
+        f"{unchanged('uncompressed files', [fmt_bytes(r['bytes']) for r in rows])} and the "
+        f"{unchanged('MACs', [fmt_count(r['macs']) for r in rows])}.{safe}"
+    )
+    return (f'<figure class="lwm-figure" id="pruning-{key}">{svg}<figcaption>{caption}</figcaption></figure>'
+            f'{lwm_html.details("Data table: pruning sweep", table)}')
+
+
+def horowitz_table(ctx: Context, arg: str | None) -> str:
+    """The published per-operation energies the estimate uses, each with its publication."""
+    pj, source = lwm_energy.PJ, lwm_energy.SOURCE
+    cites = {
+        "horowitz": f'<a href="{lwm_energy.HOROWITZ_URL}">Horowitz 2014</a>',
+        "han": f'<a href="{lwm_energy.HAN_URL}">Han et al. 2015, Fig. 1</a>',
+    }
+    rows = [
+        [label, f"{pj[key]:g} pJ", cites[source[key]]]
+        for label, key in [
+            ("32-bit float multiply", "fp32_mult"),
+            ("32-bit float add", "fp32_add"),
+            ("8-bit integer multiply", "int8_mult"),
+            ("8-bit integer add", "int8_add"),
+            ("32-bit read, 8 KB SRAM cache", "sram_8kb_read_32bit"),
+            ("32-bit read, DRAM", "dram_read_32bit"),
+        ]
+    ]
+    caption = (
+        f'Published figures for a 45 nm process: <a href="{lwm_energy.HOROWITZ_URL}">'
+        f"{escape(lwm_energy.HOROWITZ_CITATION)}</a>; the memory reads per 32-bit word as "
+        f'<a href="{lwm_energy.HAN_URL}">{escape(lwm_energy.HAN_CITATION)}</a> tabulates them '
+        "from Horowitz's figures for 64-bit accesses"
+    )
+    return lwm_html.table(["Operation (45 nm)", "Energy", "Source"], rows, caption=caption)
+
+
+def energy_table(ctx: Context, arg: str | None) -> str:
+    rows = []
+    for k in ordered(ctx):
+        e = ctx.models[k]
+        cells = [ctx.model_link(k), fmt_count(e["macs"])]
+        for v in ("fp32", "int8"):
+            if v not in e["variants"]:
+                cells += ["n/a"] * 3
+                continue
+            est = lwm_energy.estimate(e["macs"], e["variants"][v]["bytes"], v)
+            cells += [fmt_bytes(e["variants"][v]["bytes"]), f"<strong>{fmt_energy_pj(est.total_pj)}</strong>",
+                      fmt_pct(est.memory_share, 0)]
+        rows.append(cells)
+    return lwm_html.table(
+        ["Model", "MACs", "fp32 weights", "fp32 energy", "fp32: share from DRAM",
+         "int8 weights", "int8 energy", "int8: share from DRAM"],
+        rows,
+        caption="Estimated energy per image (not measured): MACs × (multiply + add) + weight bytes read once from DRAM",
+    )
