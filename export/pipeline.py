@@ -6,9 +6,12 @@
 Each returned dictionary is a model's manifest entry (see export/manifest.py). The work is
 done in two phases:
 
-1. ``export_files``: the ONNX files and every figure that is not a time (validation against
-   PyTorch, sizes, memory, and for the models in ``prune.PRUNED_MODELS`` a pruning sweep).
-   Several models are exported at once, one worker process per core, each on one thread.
+1. ``export_files``: the ONNX files and every figure that is not a time, in four steps:
+   ``load_model`` (PyTorch, with its weights), ``convert_model`` (fp32, fp16, int8 ONNX),
+   ``measure_file`` (each file: size, memory, agreement with PyTorch) and ``measure_model``
+   (parameters, MACs, layer rows, depth); for the models in ``prune.PRUNED_MODELS`` also a
+   pruning sweep. Several models are exported at once, one worker process per core, each
+   on one thread.
 2. ``measure_latency``: every file is timed on a quiet machine, one model at a time, after
    the workers are gone, so no figure is taken while other work competes for the cores.
 
@@ -255,11 +258,9 @@ def optimized_entry(path: Path, dest: Path, batch: np.ndarray, logits: np.ndarra
 
 
 def export_files(name: str, weights: Weights, opts: ExportOptions, threads: int) -> dict:
-    """Write the model's files and return its manifest entry, latency not yet measured."""
-    import onnx
+    """Write the model's files and return its manifest entry, latency not yet measured:
+    load the model, convert it to ONNX, check and measure each file, measure the model."""
     import torch
-
-    from .weights import load_pretrained
 
     t_start = time.perf_counter()
     torch.set_num_threads(threads)
@@ -267,87 +268,41 @@ def export_files(name: str, weights: Weights, opts: ExportOptions, threads: int)
     meta = entry.weights
     pre = meta.preprocess
     size = pre.input_size
-
-    torch.manual_seed(0)  # untrained exports are reproducible
-    model = entry.builder().eval()
-    if weights.pretrained:
-        load_pretrained(model, name, meta, opts.weights_dir, allow_download=False)
-
     out = Path(opts.out_dir)
-    paths = {v: out / f"{name}.{v}.onnx" for v in convert.VARIANTS if v in opts.variants or v == "fp32"}
-    convert.export_fp32(model, size, paths["fp32"])  # the base of the other variants, always written
 
+    model = load_model(name, weights, opts)
     data = model_inputs(pre, out / "samples")
-    sample_ids = list(data.samples)
+    paths, calibration = convert_model(model, name, size, data.calibration, opts, threads)
+
     # Agreement with PyTorch on the validation set is what int8 and fp16 are judged by, and
     # it means something only for a trained classifier: an untrained network's scores are
     # near-ties that any rounding reorders. Its files are checked on the whole photos only,
     # and the site shows no agreement for it.
     validation = data.validation if weights.pretrained else data.full_views()
-    # the validation photos and the site's samples, through each file in one batch
-    batch = np.concatenate([validation, *data.samples.values()])
-    n_val = len(validation)
     ref_logits = run_torch(model, validation)
-
-    if "fp16" in paths:
-        convert.convert_fp16(paths["fp32"], paths["fp16"])
-    if "int8" in paths:
-        calibration_used = convert.quantize_int8(
-            paths["fp32"], paths["int8"], data.calibration, method=opts.calibration, threads=threads
-        )
-
-    variants = {}
+    variants, logits = {}, {}
     for v, path in paths.items():
-        proto = onnx.load(str(path))
-        logits = run_onnx(path, batch, threads)
-        if v == "fp32":
-            fp32_logits = logits[:n_val]
-        stats = measure.graph_stats(proto)
-        variants[v] = {
-            "file": path.name,
-            **measure.file_stats(path),
-            "opset": next(o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")),
-            "activation_memory_bytes": stats["peak_activation_bytes"],
-            "validation": agreement(ref_logits, logits[:n_val]),
-            "latency_ms": {},  # measure_latency, on a quiet machine
-            "reference_top5": {sid: top5(logits[n_val + i]) for i, sid in enumerate(sample_ids)},
-        }
+        variants[v], logits[v] = measure_file(path, validation, ref_logits, data.samples, threads)
         if v == "int8":
-            variants[v]["calibration"] = {"method": calibration_used, "images": len(data.calibration)}
-            variants[v]["portable"] = not convert.saturation_risks(proto)
+            variants[v]["calibration"] = calibration
+            variants[v]["portable"] = not convert.saturation_risks(onnx_model(path))
         if v in convert.OPTIMIZED_VARIANTS:
-            variants[v]["optimized"] = optimized_entry(
-                path, out / f"{name}.{v}.opt.onnx", validation, logits[:n_val], threads
-            )
+            variants[v]["optimized"] = optimized_entry(path, out / f"{name}.{v}.opt.onnx", validation, logits[v], threads)
 
     # magnitude pruning, measured on files that are not kept (export/prune.py); for a trained
     # network only: an untrained one has no answers to lose
     pruning = None
     if weights.pretrained and name in prune.PRUNED_MODELS:
         pruning = prune.pruning_block(model, size, validation, ref_logits, threads,
-                                      dense=(paths["fp32"], fp32_logits))
+                                      dense=(paths["fp32"], logits["fp32"]))
 
-    fp32_stats = measure.graph_stats(onnx.load(str(paths["fp32"])))
-    params = measure.count_params(model)
-    macs = measure.count_macs(model, size)
-    layers = measure.layer_rows(model, size)
-    # the docs pages show the rows beside the totals: a block the walk misses must not pass
-    if (sum(r["params"] for r in layers), sum(r["macs"] for r in layers)) != (params, macs):
-        raise RuntimeError(f"{name}: the layer rows do not sum to the model's parameters and MACs")
     return {
         "name": name,
         "display_name": entry.title,
         "family": entry.family,
         "docs_page": entry.docs_page,
         "pretrained": weights.pretrained,
-        "is_lightweight": catalog.is_lightweight(params, macs),
-        "params": params,
-        "macs": macs,
-        "depth": fp32_stats["depth"],
-        "se_layers": measure.se_layers(model),
-        "activation_memory_bytes": fp32_stats["peak_activation_bytes"],
-        "largest_activation": measure.largest_activation(model, size),
-        "layers": layers,
+        **measure_model(model, name, size, paths["fp32"]),
         "input": {"name": convert.INPUT_NAME, "shape": [None, 3, size, size], "dtype": "float32"},
         "output": {"name": convert.OUTPUT_NAME, "shape": [None, meta.num_classes], "dtype": "float32"},
         "preprocess": {
@@ -364,6 +319,86 @@ def export_files(name: str, weights: Weights, opts: ExportOptions, threads: int)
         "variants": variants,
         "pruning": pruning,
         "export_seconds": round(time.perf_counter() - t_start, 1),
+    }
+
+
+def load_model(name: str, weights: Weights, opts: ExportOptions):
+    """The PyTorch model in eval mode, with its pretrained weights or seeded random ones."""
+    import torch
+
+    from .weights import load_pretrained
+
+    entry = get_entry(name)
+    torch.manual_seed(0)  # untrained exports are reproducible
+    model = entry.builder().eval()
+    if weights.pretrained:
+        load_pretrained(model, name, entry.weights, opts.weights_dir, allow_download=False)
+    return model
+
+
+def convert_model(model, name: str, size: int, calibration: list[np.ndarray], opts: ExportOptions,
+                  threads: int) -> tuple[dict[str, Path], dict | None]:
+    """Write ``<name>.<variant>.onnx`` for each variant asked for: fp32 from PyTorch (always,
+    the others are made from it), fp16 and int8 from fp32. Returns the paths, and for int8
+    how it was calibrated ({method, images})."""
+    out = Path(opts.out_dir)
+    paths = {v: out / f"{name}.{v}.onnx" for v in convert.VARIANTS if v in opts.variants or v == "fp32"}
+    convert.export_fp32(model, size, paths["fp32"])
+    if "fp16" in paths:
+        convert.convert_fp16(paths["fp32"], paths["fp16"])
+    int8 = None
+    if "int8" in paths:
+        method = convert.quantize_int8(paths["fp32"], paths["int8"], calibration, method=opts.calibration,
+                                       threads=threads)
+        int8 = {"method": method, "images": len(calibration)}
+    return paths, int8
+
+
+def onnx_model(path: Path):
+    import onnx
+
+    return onnx.load(str(path))
+
+
+def measure_file(path: Path, validation: np.ndarray, ref_logits: np.ndarray, samples: dict[str, np.ndarray],
+                 threads: int) -> tuple[dict, np.ndarray]:
+    """One ONNX file's entry (size, checksum, opset, activation memory, agreement with
+    PyTorch on ``validation``, top-5 of each sample photo) and its logits on ``validation``."""
+    proto = onnx_model(path)
+    # the validation photos and the site's samples, through the file in one batch
+    logits = run_onnx(path, np.concatenate([validation, *samples.values()]), threads)
+    n_val = len(validation)
+    entry = {
+        "file": path.name,
+        **measure.file_stats(path),
+        "opset": next(o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")),
+        "activation_memory_bytes": measure.graph_stats(proto)["peak_activation_bytes"],
+        "validation": agreement(ref_logits, logits[:n_val]),
+        "latency_ms": {},  # measure_latency, on a quiet machine
+        "reference_top5": {sid: top5(logits[n_val + i]) for i, sid in enumerate(samples)},
+    }
+    return entry, logits[:n_val]
+
+
+def measure_model(model, name: str, size: int, fp32_path: Path) -> dict:
+    """The model's own figures: parameters, MACs and their layer rows from PyTorch; depth and
+    peak activation memory from its fp32 graph."""
+    params = measure.count_params(model)
+    macs = measure.count_macs(model, size)
+    layers = measure.layer_rows(model, size)
+    # the docs pages show the rows beside the totals: a block the walk misses must not pass
+    if (sum(r["params"] for r in layers), sum(r["macs"] for r in layers)) != (params, macs):
+        raise RuntimeError(f"{name}: the layer rows do not sum to the model's parameters and MACs")
+    fp32_stats = measure.graph_stats(onnx_model(fp32_path))
+    return {
+        "is_lightweight": catalog.is_lightweight(params, macs),
+        "params": params,
+        "macs": macs,
+        "depth": fp32_stats["depth"],
+        "se_layers": measure.se_layers(model),
+        "activation_memory_bytes": fp32_stats["peak_activation_bytes"],
+        "largest_activation": measure.largest_activation(model, size),
+        "layers": layers,
     }
 
 
