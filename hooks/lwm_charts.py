@@ -53,6 +53,28 @@ def _log_ticks(lo: float, hi: float) -> list[float]:
     return ticks
 
 
+def _axes(left: float, right: float, top: float, bottom: float, height: int,
+          px: Callable[[float], float], py: Callable[[float], float], x_ticks: Sequence[float],
+          y_ticks: Sequence[float], x_fmt: Callable[[float], str], y_fmt: Callable[[float], str],
+          x_label: str, y_label: str) -> list[str]:
+    """Grid lines with their tick labels, the two axes and their labels."""
+    out = []
+    for t in y_ticks:
+        out.append(f'<line class="lwm-grid" x1="{left}" x2="{right}" y1="{py(t):.1f}" y2="{py(t):.1f}"/>')
+        out.append(f'<text class="lwm-tick" x="{left - 6}" y="{py(t) + 4:.1f}" text-anchor="end">{escape(y_fmt(t))}</text>')
+    for t in x_ticks:
+        out.append(f'<line class="lwm-grid" x1="{px(t):.1f}" x2="{px(t):.1f}" y1="{top}" y2="{bottom}"/>')
+        out.append(f'<text class="lwm-tick" x="{px(t):.1f}" y="{bottom + 16}" text-anchor="middle">{escape(x_fmt(t))}</text>')
+    out.append(f'<line class="lwm-axis" x1="{left}" x2="{right}" y1="{bottom}" y2="{bottom}"/>')
+    out.append(f'<line class="lwm-axis" x1="{left}" x2="{left}" y1="{top}" y2="{bottom}"/>')
+    out.append(f'<text class="lwm-label" x="{(left + right) / 2:.1f}" y="{height - 8}" text-anchor="middle">{escape(x_label)}</text>')
+    out.append(
+        f'<text class="lwm-label" transform="translate(14 {(top + bottom) / 2:.1f}) rotate(-90)" '
+        f'text-anchor="middle">{escape(y_label)}</text>'
+    )
+    return out
+
+
 def scatter(
     chart_id: str,
     title: str,
@@ -80,20 +102,8 @@ def scatter(
         return bottom - (y - y_lo) / (y_hi - y_lo) * (bottom - top)
 
     out = [_svg_open(chart_id, title, desc, height)]
-    # axes and grid
-    for t in y_ticks:
-        out.append(f'<line class="lwm-grid" x1="{left}" x2="{right}" y1="{py(t):.1f}" y2="{py(t):.1f}"/>')
-        out.append(f'<text class="lwm-tick" x="{left - 6}" y="{py(t) + 4:.1f}" text-anchor="end">{escape(y_fmt(t))}</text>')
-    for t in _log_ticks(10**x_lo, 10**x_hi):
-        out.append(f'<line class="lwm-grid" x1="{px(t):.1f}" x2="{px(t):.1f}" y1="{top}" y2="{bottom}"/>')
-        out.append(f'<text class="lwm-tick" x="{px(t):.1f}" y="{bottom + 16}" text-anchor="middle">{escape(x_fmt(t))}</text>')
-    out.append(f'<line class="lwm-axis" x1="{left}" x2="{right}" y1="{bottom}" y2="{bottom}"/>')
-    out.append(f'<line class="lwm-axis" x1="{left}" x2="{left}" y1="{top}" y2="{bottom}"/>')
-    out.append(f'<text class="lwm-label" x="{(left + right) / 2:.1f}" y="{height - 8}" text-anchor="middle">{escape(x_label)}</text>')
-    out.append(
-        f'<text class="lwm-label" transform="translate(14 {(top + bottom) / 2:.1f}) rotate(-90)" '
-        f'text-anchor="middle">{escape(y_label)}</text>'
-    )
+    out += _axes(left, right, top, bottom, height, px, py, _log_ticks(10**x_lo, 10**x_hi), y_ticks,
+                 x_fmt, y_fmt, x_label, y_label)
     # points first, then each label at the first candidate spot that overlaps no other
     # label and no point, so close models (the EfficientNets) stay readable
     centres = [(px(x), py(y)) for _, x, y, _ in points]
@@ -241,19 +251,7 @@ def lines(
         out.append(_marker(i, lx + 12, y, f"lwm-s{i % 3}", name))
         out.append(f'<text class="lwm-tick" x="{lx + 30}" y="{y + 4}">{escape(name)}</text>')
         lx += 30 + 6.6 * len(name) + 24
-    for t in y_ticks:
-        out.append(f'<line class="lwm-grid" x1="{left}" x2="{right}" y1="{py(t):.1f}" y2="{py(t):.1f}"/>')
-        out.append(f'<text class="lwm-tick" x="{left - 6}" y="{py(t) + 4:.1f}" text-anchor="end">{escape(y_fmt(t))}</text>')
-    for t in x_ticks:
-        out.append(f'<line class="lwm-grid" x1="{px(t):.1f}" x2="{px(t):.1f}" y1="{top}" y2="{bottom}"/>')
-        out.append(f'<text class="lwm-tick" x="{px(t):.1f}" y="{bottom + 16}" text-anchor="middle">{escape(x_fmt(t))}</text>')
-    out.append(f'<line class="lwm-axis" x1="{left}" x2="{right}" y1="{bottom}" y2="{bottom}"/>')
-    out.append(f'<line class="lwm-axis" x1="{left}" x2="{left}" y1="{top}" y2="{bottom}"/>')
-    out.append(f'<text class="lwm-label" x="{(left + right) / 2:.1f}" y="{height - 8}" text-anchor="middle">{escape(x_label)}</text>')
-    out.append(
-        f'<text class="lwm-label" transform="translate(14 {(top + bottom) / 2:.1f}) rotate(-90)" '
-        f'text-anchor="middle">{escape(y_label)}</text>'
-    )
+    out += _axes(left, right, top, bottom, height, px, py, x_ticks, y_ticks, x_fmt, y_fmt, x_label, y_label)
     ends = []  # (y of the last point, series index), for the labels at the line ends
     for i, (name, ys, labels) in enumerate(series):
         pts = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in zip(xs, ys))
