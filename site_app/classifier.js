@@ -66,7 +66,6 @@ const SITE = new URL('../', import.meta.url); // this module lives in <site>/app
 const MANIFEST_URL = new URL('models/models.json', SITE);
 const WORKER_URL = new URL('worker.js', import.meta.url);
 const SERVICE_WORKER_URL = new URL('coi-sw.js', SITE);
-const VARIANT_ORDER = ['fp32', 'fp16', 'int8'];
 // int8 is the smallest download, and the export holds it to the int8 agreement targets
 const DEFAULT_VARIANT = 'int8';
 const PREVIEW_MAX = 320; // CSS pixels of the preview's longer side
@@ -132,7 +131,8 @@ function schedule() {
 // Manifest -> controls
 // ---------------------------------------------------------------------------------------
 const pretrainedKeys = () => Object.keys(state.manifest.models).filter((k) => state.manifest.models[k].pretrained);
-const variantsOf = (key) => VARIANT_ORDER.filter((v) => v in state.manifest.models[key].variants);
+// the manifest lists each model's variants in the exporter's order (fp32, fp16, int8)
+const variantsOf = (key) => Object.keys(state.manifest.models[key].variants);
 
 // "mobilenet_v2: no pretrained weights found; download from ... failed (...)" -> "no pretrained weights found"
 function shortReason(entry) {

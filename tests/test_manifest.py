@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from export import catalog, images, manifest as M
+from export.constants import VARIANTS
 from export.measure import count_macs, count_params, layer_rows
 from export.pipeline import INT8_MAX_SIZE_RATIO, INT8_MIN_AGREEMENT_ALL, INT8_MIN_AGREEMENT_CONFIDENT
 from export.preprocess import preprocess
@@ -35,6 +36,12 @@ def test_schema_and_required_keys(manifest):
         for v in e["variants"].values():
             for key in M.REQUIRED_VARIANT:
                 assert key in v, (name, key)
+
+
+def test_variants_are_listed_in_the_exporters_order(manifest):
+    """The classifier shows a model's variants in the manifest's order; it keeps no list."""
+    for name, entry in manifest["models"].items():
+        assert list(entry["variants"]) == [v for v in VARIANTS if v in entry["variants"]], name
 
 
 def test_every_registered_model_is_exported(manifest):
