@@ -49,6 +49,8 @@ export function makeEditor(parent, { doc = '', labelledBy, describedBy, onRun } 
         indentOnInput(),
         bracketMatching(),
         syntaxHighlighting(classHighlighter),
+        // long lines wrap, as they did in the textarea: no sideways scrolling on a phone
+        EditorView.lineWrapping,
         // first in line, before CodeMirror's own bindings (its Mod-Enter inserts a blank line)
         Prec.highest(EditorView.domEventHandlers({
           keydown(event) {
