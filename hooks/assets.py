@@ -3,11 +3,17 @@
 One table, one mechanism: each row is (source folder in the repository, destination folder
 in the site, glob patterns; a pattern starting with "!" excludes). npm packages are locked by package-lock.json; a missing folder
 or a pattern that matches nothing fails the build.
+
+Packages published as ES modules that import each other by bare specifier (CodeMirror) cannot
+be copied file by file: a browser cannot resolve `import ... from '@codemirror/state'`. The
+second table lists entry points under site_app/bundles/ that esbuild (an npm devDependency,
+pinned like the rest) bundles into one file each; a failed bundle fails the build too.
 """
 
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
@@ -34,6 +40,22 @@ ASSETS: list[tuple[str, str, tuple[str, ...]]] = [
     ("export", "app/py", ("catalog.py",)),
 ]
 
+# (entry point in the repository, bundle in the site): one minified ES module per entry
+BUNDLES: list[tuple[str, str]] = [
+    # the exercise editor (site_app/py/editor.js): CodeMirror 6 and its Python mode
+    ("site_app/bundles/codemirror.js", "vendor/codemirror/codemirror.mjs"),
+]
+ESBUILD = Path("node_modules/.bin/esbuild")
+
+
+def bundle(entry: str, outfile: Path) -> None:
+    if not ESBUILD.is_file():
+        raise PluginError(f"{ESBUILD} not found: run `npm ci` first")
+    cmd = [str(ESBUILD), entry, "--bundle", "--format=esm", "--minify", "--log-level=error", f"--outfile={outfile}"]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise PluginError(f"esbuild could not bundle {entry}:\n{done.stderr.strip()}")
+
 
 def on_post_build(config, **kwargs):
     if Path("site_app/py/catalog.py").exists():
@@ -54,3 +76,5 @@ def on_post_build(config, **kwargs):
                 target = out / f.relative_to(src_dir)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(f, target)
+    for entry, dest in BUNDLES:
+        bundle(entry, site / dest)

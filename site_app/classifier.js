@@ -26,6 +26,8 @@ const el = {
   startup: $('lwm-startup'),
   isolationNote: $('lwm-isolation-note'),
   models: $('lwm-models'),
+  untrained: $('lwm-untrained'),
+  untrainedSummary: $('lwm-untrained-summary'),
   variants: $('lwm-variants'),
   webgpu: $('lwm-webgpu'),
   webgpuNote: $('lwm-webgpu-note'),
@@ -37,6 +39,7 @@ const el = {
   drop: $('lwm-drop'),
   file: $('lwm-file'),
   gallery: $('lwm-gallery'),
+  credits: $('lwm-credits'),
   cameraStart: $('lwm-camera-start'),
   cameraCapture: $('lwm-camera-capture'),
   cameraStop: $('lwm-camera-stop'),
@@ -45,6 +48,7 @@ const el = {
   video: $('lwm-video'),
   inputError: $('lwm-input-error'),
   preview: $('lwm-preview'),
+  previewFrame: $('lwm-preview-frame'),
   imageInfo: $('lwm-image-info'),
   results: $('lwm-results'),
   resultsSummary: $('lwm-results-summary'),
@@ -140,14 +144,25 @@ function shortReason(entry) {
   return reason.replace(/^[\w.-]+:\s*/, '').split(/;|\s\(|\.\s/)[0];
 }
 
+// The classifiers first, as a compact row of choices; the untrained models after them, in the
+// same radio group but folded away in a <details> (disabled, each with its reason): visible to
+// whoever looks for them, out of the way of the reader who came to classify a photo.
 function buildModelPicker() {
+  let untrained = 0;
   for (const [key, entry] of Object.entries(state.manifest.models)) {
     const input = make('input', { type: 'radio', name: 'lwm-model', value: key, disabled: !entry.pretrained });
     const text = entry.pretrained ? displayName(key) : `${displayName(key)} (untrained in this build: ${shortReason(entry)})`;
     const label = make('label', { className: entry.pretrained ? '' : 'lwm-disabled' }, input, ` ${text}`);
-    if (!entry.pretrained) label.title = entry.weights?.missing_reason ?? '';
-    el.models.append(label);
+    if (entry.pretrained) {
+      el.untrained.before(label);
+    } else {
+      label.title = entry.weights?.missing_reason ?? '';
+      el.untrained.append(label);
+      untrained++;
+    }
   }
+  el.untrainedSummary.textContent = `Not classifiers in this build (${untrained} untrained ${untrained === 1 ? 'model' : 'models'})`;
+  el.untrained.hidden = untrained === 0;
   el.models.addEventListener('change', (event) => {
     selectModel(event.target.value, state.variant);
     schedule();
@@ -246,15 +261,11 @@ function buildGallery() {
       await takeBlob(await response.blob(), sample.file.split('/').pop());
     };
     button.addEventListener('click', () => guarded(classifySample()));
-    el.gallery.append(
-      make(
-        'figure',
-        {},
-        button,
-        make('figcaption', {}, make('span', {}, sample.description), make('small', {}, `${sample.license}. ${sample.source}`)),
-      ),
-    );
+    el.gallery.append(make('figure', {}, button, make('figcaption', {}, sample.description)));
   }
+  // the photos' licences and sources, together under the tool: the thumbnails stay one row
+  const credits = state.manifest.samples.map((s) => `${s.description} (${s.license}; ${s.source})`);
+  el.credits.textContent = credits.length ? `Sample photos: ${credits.join('; ')}.` : '';
 }
 
 // ---------------------------------------------------------------------------------------
@@ -562,18 +573,21 @@ function wireInputs() {
     if (file) guarded(takeBlob(file, file.name));
     el.file.value = ''; // choosing the same file again must fire `change` again
   });
-  el.drop.addEventListener('dragover', (event) => {
-    event.preventDefault();
-    el.drop.classList.add('lwm-dragging');
-  });
-  el.drop.addEventListener('dragleave', () => el.drop.classList.remove('lwm-dragging'));
-  el.drop.addEventListener('drop', (event) => {
-    event.preventDefault();
-    el.drop.classList.remove('lwm-dragging');
-    const file = firstImageFile(event.dataTransfer?.files);
-    if (file) guarded(takeBlob(file, file.name));
-    else el.inputError.textContent = 'What was dropped is not a file. Drop an image file from your computer.';
-  });
+  // the drop zone, and the image's own frame: a new photo can be dropped onto the old one
+  for (const target of [el.drop, el.previewFrame]) {
+    target.addEventListener('dragover', (event) => {
+      event.preventDefault();
+      target.classList.add('lwm-dragging');
+    });
+    target.addEventListener('dragleave', () => target.classList.remove('lwm-dragging'));
+    target.addEventListener('drop', (event) => {
+      event.preventDefault();
+      target.classList.remove('lwm-dragging');
+      const file = firstImageFile(event.dataTransfer?.files);
+      if (file) guarded(takeBlob(file, file.name));
+      else el.inputError.textContent = 'What was dropped is not a file. Drop an image file from your computer.';
+    });
+  }
   document.addEventListener('paste', (event) => {
     const file = firstImageFile(event.clipboardData?.files);
     if (!file) return; // pasted text goes where it was meant to go (the search box)

@@ -17,6 +17,7 @@ import pytest
 from mkdocs.exceptions import PluginError
 
 ROOT = Path(__file__).resolve().parents[1]
+import assets
 import shortcodes  # hooks/ is not a package (MkDocs loads it by path): pyproject puts it on the path
 import lwm_context
 import lwm_lesson
@@ -311,6 +312,28 @@ def test_mkdocs_build_succeeds_on_a_known_marker(tmp_path, models_dir, manifest)
     assert result.returncode == 0, result.stderr
     html = (tmp_path / "site" / "index.html").read_text()
     assert fmt_count(manifest["models"]["mobilenet_v2"]["params"]) in html
+
+
+def test_the_editor_bundle_imports_nothing(tmp_path, monkeypatch):
+    # a browser cannot resolve `from '@codemirror/state'`: the bundle holds every package and
+    # imports nothing
+    monkeypatch.chdir(ROOT)
+    for entry, dest in assets.BUNDLES:
+        out = tmp_path / dest
+        assets.bundle(entry, out)
+        text = out.read_text()
+        bare = r"""\b(from|import)\s*\(?\s*["'](@[\w.-]+/)?[\w.-]+(/[\w./-]*)?["']"""
+        assert not re.search(bare, text), f"{dest} imports another module"
+        assert "EditorView" in text  # what site_app/py/editor.js imports from it
+
+
+def test_a_bundle_that_cannot_be_resolved_fails_the_build(tmp_path, monkeypatch):
+    # the control for the test above: an import esbuild cannot find is a build failure
+    monkeypatch.chdir(ROOT)
+    entry = tmp_path / "entry.js"
+    entry.write_text("export { EditorView } from '@codemirror/no-such-package';\n")
+    with pytest.raises(PluginError, match="esbuild could not bundle"):
+        assets.bundle(str(entry), tmp_path / "out.mjs")
 
 
 def test_the_papers_counts_beside_ours_match_where_the_page_says_so(manifest):

@@ -25,9 +25,9 @@ function setUp(block, index) {
   const code = starter ? starter.textContent.replace(/\n$/, '') : '';
   const id = `py-ex-${exerciseId}`;
 
-  const textarea = element('textarea', { id: `${id}-code`, value: code, className: 'py-editor' });
+  const labelEl = element('label', { id: `${id}-label`, className: 'py-editor-label', textContent: `Your code for ${label}` });
+  const editorBox = element('div', { id: `${id}-code`, className: 'py-editor' });
   const help = element('p', { id: `${id}-help`, className: 'py-help', textContent: EDITOR_HELP });
-  textarea.setAttribute('aria-describedby', help.id);
   const run = element('button', { type: 'button', className: 'md-button md-button--primary', textContent: 'Run' });
   const reset = element('button', { type: 'button', className: 'md-button', textContent: 'Start over' });
   const status = element('p', { className: 'py-status' });
@@ -38,15 +38,16 @@ function setUp(block, index) {
   block.setAttribute('role', 'region');
   block.setAttribute('aria-label', label);
   const editorParts = [
-    element('label', { htmlFor: textarea.id, textContent: `Your code for ${label}` }),
-    textarea, help,
+    labelEl, editorBox, help,
     element('p', { className: 'py-buttons' }, [run, ' ', reset]),
     status, output,
   ];
   if (starter) starter.replaceWith(...editorParts);
   else block.prepend(...editorParts);
 
-  const editor = makeEditor(textarea, { onRun: () => run.click() });
+  const editor = makeEditor(editorBox, { doc: code, labelledBy: labelEl.id, describedBy: help.id, onRun: () => run.click() });
+  // the label names the editor (aria-labelledby); a click on it goes where a <label for> would
+  labelEl.addEventListener('click', () => editor.focus());
 
   async function runCode() {
     run.disabled = true;
@@ -57,7 +58,7 @@ function setUp(block, index) {
       ? 'Running…'
       : 'Starting Python in your browser (the first run takes a few seconds)…';
     try {
-      const result = await runner.run({ kind: RUN_KIND.EXERCISE, exercise: exerciseId, code: textarea.value });
+      const result = await runner.run({ kind: RUN_KIND.EXERCISE, exercise: exerciseId, code: editor.getCode() });
       if (result.timedOut) {
         status.textContent = timeoutMessage();
         block.classList.add('py-failed');
@@ -75,9 +76,8 @@ function setUp(block, index) {
 
   run.addEventListener('click', runCode);
   reset.addEventListener('click', () => {
-    textarea.value = code;
-    editor.fit();
-    textarea.focus();
+    editor.setCode(code);
+    editor.focus();
   });
 
   // "Show solution": a button inside the opened <details> copies it into the editor
@@ -86,9 +86,8 @@ function setUp(block, index) {
   if (solutionCode) {
     const use = element('button', { type: 'button', className: 'md-button', textContent: 'Copy the solution into the editor' });
     use.addEventListener('click', () => {
-      textarea.value = solutionCode.textContent.replace(/\n$/, '');
-      editor.fit();
-      textarea.focus();
+      editor.setCode(solutionCode.textContent.replace(/\n$/, ''));
+      editor.focus();
     });
     solution.append(element('p', {}, [use]));
   }

@@ -6,6 +6,7 @@ page says the run was stopped and that the next run works.
 """
 
 import json
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -67,6 +68,11 @@ def status(region):
     return region.get_by_role("status")
 
 
+def code_in(editor):
+    """The code the editor shows (a CodeMirror content element: one line a row)."""
+    return editor.inner_text()
+
+
 def test_home_page_does_not_load_python(page, watch, traffic, site_url):
     page.goto(site_url)
     page.wait_for_load_state("networkidle")
@@ -83,7 +89,7 @@ def test_python_loads_on_first_run_and_the_right_answer_passes(page, watch, traf
 
     lesson = page.get_by_role("region", name=LESSON)
     editor = lesson.get_by_label(f"Your code for {LESSON}")
-    assert "# hint: MobileNet is a lightweight model, ResNet isn't" in editor.input_value()
+    assert "# hint: MobileNet is a lightweight model, ResNet isn't" in code_in(editor)
     run(lesson, RIGHT)
     expect(status(lesson)).to_have_text(PASS, timeout=PYTHON_WAIT_MS)
 
@@ -163,12 +169,39 @@ def test_editor_tab_indents_and_escape_tab_leaves(page, site_url, traffic):
     editor.fill("x")
     editor.press("End")
     editor.press("Tab")
-    assert editor.input_value() == "x    "
+    assert code_in(editor) == "x    "
     editor.press("Escape")
     editor.press("Tab")
     expect(editor).not_to_be_focused()
-    assert editor.input_value() == "x    "
+    assert code_in(editor) == "x    "
     assert traffic.python() == [], "typing does not start Python"
+
+
+def test_editor_numbers_lines_colours_python_and_indents_blocks(page, watch, site_url, traffic):
+    """A code editor (CodeMirror, served by the site): line numbers, Python keywords in their
+    own colour, and Enter after a colon indents the next line by four spaces."""
+    open_exercises(page, site_url)
+    lesson = page.get_by_role("region", name=LESSON)
+    editor = lesson.get_by_role("textbox")
+    expect(editor).to_have_accessible_description(re.compile("Escape then Tab"))
+    editor.fill("def twice(x):")
+    editor.press("End")
+    editor.press("Enter")
+    editor.press_sequentially("return 2 * x")
+    assert code_in(editor) == "def twice(x):\n    return 2 * x"
+
+    # the gutter also holds a hidden spacer, sized for the widest number
+    numbers = lesson.locator(".cm-lineNumbers .cm-gutterElement").filter(visible=True)
+    expect(numbers).to_have_text(["1", "2"])
+    keywords = lesson.locator(".tok-keyword")
+    expect(keywords).to_have_text(["def", "return"])
+    colour = "(el) => getComputedStyle(el).color"
+    assert keywords.first.evaluate(colour) != editor.evaluate(colour), "keywords are coloured"
+
+    served = [u for u in watch.requests if "/vendor/codemirror/" in u]
+    assert served and all(u.startswith(site_url) for u in served), "the editor comes from the site itself"
+    assert traffic.foreign() == [] and traffic.python() == []
+    assert watch.errors == []
 
 
 def console_query(console, code) -> str:
