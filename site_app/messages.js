@@ -10,6 +10,10 @@ export const MSG = Object.freeze({
   WARM_UP: 'warm-up', // {inputName, inputShape, preprocess} -> DONE {warmupMs}: one run on a blank input
   SET_IMAGE: 'set-image', // {pixels, width, height, channels} -> DONE
   CLASSIFY: 'classify', // {preprocess, inputName, outputName} -> DONE {logits, timings}
+  // session.run alone on a fixed input, as benchmarks/run.py times it (the Benchmarks page's
+  // "your device" section): `warmup` runs, then `runs` timed ones (at least 3, fewer once
+  // budgetMs are spent)
+  TIME_RUNS: 'time-runs', // {inputName, inputShape, warmup, runs, budgetMs} -> DONE {runsMs, firstRunMs}
   // worker -> page
   PROGRESS: 'progress', // {received, total}
   DONE: 'done',
