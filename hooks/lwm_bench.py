@@ -20,7 +20,7 @@ import lwm_charts
 import lwm_html
 from export.bench_results import THREADS, ResultsError, check
 from export.constants import VARIANTS
-from lwm_format import fmt_bytes, fmt_ms, fmt_ratio
+from lwm_format import fmt_bytes, fmt_count, fmt_ms, fmt_ratio
 
 RESULTS = Path(os.environ.get("LWM_BENCH_RESULTS", "benchmarks/results.json"))
 
@@ -362,7 +362,7 @@ def device(ctx, data: dict) -> str:
             f'{" checked" if v == DEVICE_DEFAULT_VARIANT else ""}>'
             f'<span class="lwm-sr">{name} </span>{v}</label> '
             for v in VARIANTS if v in m["variants"])
-        rows.append(f'<tr><th scope="row">{name}{tag}</th><td>{escape(str(m["macs"] // 1_000_000))} M</td>'
+        rows.append(f'<tr><th scope="row">{name}{tag}</th><td>{fmt_count(m["macs"])}</td>'
                     f'<td class="lwm-device-boxes">{boxes}</td></tr>')
     picker = ('<fieldset class="lwm-device-picker"><legend>Model files to time</legend>'
               '<div class="lwm-table-wrap"><table><thead><tr><th scope="col">Model</th><th scope="col">MACs</th>'

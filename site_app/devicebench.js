@@ -210,8 +210,9 @@ function logTicks(lo, hi) {
 // Median latency against MACs, both axes logarithmic: each of the reader's points (filled) beside
 // our machine's for the same file (hollow), and the real-time budget as a dashed line.
 function chart(rows, budget) {
-  const W = 640;
-  const H = 380;
+  // drawn at the width it is shown at (a phone's column too), so its text stays legible
+  const W = Math.round(Math.min(640, Math.max(300, el.figure.clientWidth || 640)));
+  const H = Math.round(Math.max(280, W * 0.6));
   const M = { left: 56, right: 16, top: 40, bottom: 46 };
   const pts = rows.flatMap((r) => [
     { r, x: r.macs, y: r.median_ms, mine: true },
@@ -244,7 +245,7 @@ function chart(rows, budget) {
     'multiply-accumulates per image (log)'));
   g.push(svg('text', { class: 'lwm-label', x: 4, y: M.top - 10 }, 'median latency (log)'));
   g.push(svg('line', { class: 'lwm-ref', x1: M.left, x2: W - M.right, y1: sy(budget), y2: sy(budget) }));
-  g.push(svg('text', { class: 'lwm-ref-label', x: W - M.right - 4, y: sy(budget) - 5, 'text-anchor': 'end' },
+  g.push(svg('text', { class: 'lwm-ref-label', x: M.left + 4, y: sy(budget) - 5 },
     `${fmtMs(budget)}: ${state.manifest.realtime.fps} fps`));
   for (const p of pts) {
     const name = `${p.r.display_name} ${p.r.variant}${p.r.pretrained === false ? ' (untrained)' : ''}`;
@@ -252,17 +253,25 @@ function chart(rows, budget) {
     g.push(p.mine
       ? svg('circle', { class: 'lwm-point lwm-mine', cx: sx(p.x), cy: sy(p.y), r: 5, 'data-model': p.r.model }, tip)
       : svg('rect', { class: 'lwm-point lwm-ours', x: sx(p.x) - 4, y: sy(p.y) - 4, width: 8, height: 8 }, tip));
+    // name the reader's points while they are few enough to read (the table has them all)
+    if (p.mine && rows.length <= 8) {
+      const right = sx(p.x) < W * 0.7;
+      g.push(svg('text', { class: 'lwm-value', x: sx(p.x) + (right ? 8 : -8), y: sy(p.y) + 3, 'text-anchor': right ? 'start' : 'end' },
+        `${p.r.display_name} ${p.r.variant}`));
+    }
   }
   // the legend, top right
-  g.push(svg('circle', { class: 'lwm-point lwm-mine', cx: W - 250, cy: 14, r: 5 }));
-  g.push(svg('text', { x: W - 240, y: 18 }, 'your device'));
-  g.push(svg('rect', { class: 'lwm-point lwm-ours', x: W - 154, y: 10, width: 8, height: 8 }));
-  g.push(svg('text', { x: W - 140, y: 18 }, 'our machine'));
+  g.push(svg('circle', { class: 'lwm-point lwm-mine', cx: W - 200, cy: 14, r: 5 }));
+  g.push(svg('text', { x: W - 190, y: 18 }, 'your device'));
+  g.push(svg('rect', { class: 'lwm-point lwm-ours', x: W - 100, y: 10, width: 8, height: 8 }));
+  g.push(svg('text', { x: W - 88, y: 18 }, 'our machine'));
   const chartSvg = svg('svg', {
     class: 'lwm-chart lwm-device-chart', viewBox: `0 0 ${W} ${H}`, role: 'img',
     'aria-labelledby': 'lwm-device-chart-title lwm-device-chart-desc',
   }, title, desc, ...g);
-  const caption = make('figcaption', {}, `Your device: ${navigator.userAgent}, ${threadsText()}. Our machine: ${ours.machine}, measured ${ours.generated_at}.`);
+  // the user agent is long: it goes in the download, not under the chart
+  const caption = make('figcaption', {}, `Filled: this browser, ${threadsText()}. Hollow: our machine, ${ours.machine}, `
+    + `measured ${ours.generated_at}, same files and threads.`);
   const frag = document.createDocumentFragment();
   frag.append(chartSvg, caption);
   return frag;
