@@ -253,8 +253,8 @@ function chart(rows, budget) {
     g.push(p.mine
       ? svg('circle', { class: 'lwm-point lwm-mine', cx: sx(p.x), cy: sy(p.y), r: 5, 'data-model': p.r.model }, tip)
       : svg('rect', { class: 'lwm-point lwm-ours', x: sx(p.x) - 4, y: sy(p.y) - 4, width: 8, height: 8 }, tip));
-    // name the reader's points while they are few enough to read (the table has them all)
-    if (p.mine && rows.length <= 8) {
+    // name the reader's points while they are few and the chart wide enough to read them (the table has them all)
+    if (p.mine && rows.length <= 8 && W >= 500) {
       const right = sx(p.x) < W * 0.7;
       g.push(svg('text', { class: 'lwm-value', x: sx(p.x) + (right ? 8 : -8), y: sy(p.y) + 3, 'text-anchor': right ? 'start' : 'end' },
         `${p.r.display_name} ${p.r.variant}`));
