@@ -227,3 +227,20 @@ def describe(arch: str, width_mult: float = 1.0, resolution: int = 224) -> dict:
 def describe_json(arch: str, width_mult: float, resolution: int) -> str:
     """``describe`` as JSON text: what the page's Pyodide worker hands to the page."""
     return json.dumps(describe(arch, width_mult, resolution))
+
+
+# Published points, placed on the docs pages' chart beside the computed curve. Only figures
+# checked against the paper's text are listed (see the commit that added them).
+PUBLISHED = {
+    "mobilenet_v1": {
+        "source": "Howard et al., MobileNets (2017), Table 6: width multiplier at 224×224",
+        "url": "https://arxiv.org/abs/1704.04861",
+        "points": [
+            # alpha, resolution, million mult-adds, million parameters
+            {"width_mult": 1.0, "resolution": 224, "macs_m": 569, "params_m": 4.2},
+            {"width_mult": 0.75, "resolution": 224, "macs_m": 325, "params_m": 2.6},
+            {"width_mult": 0.5, "resolution": 224, "macs_m": 149, "params_m": 1.3},
+            {"width_mult": 0.25, "resolution": 224, "macs_m": 41, "params_m": 0.5},
+        ],
+    },
+}
