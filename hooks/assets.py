@@ -36,8 +36,9 @@ ASSETS: list[tuple[str, str, tuple[str, ...]]] = [
     ("site_app", ".", ("coi-sw.js",)),
     # the in-page Python (docs/exercise.md, the compare page's console)
     ("site_app/py", "app/py", ("*.js", "*.py", "*.css")),
-    # the exporter's own catalog, so Pyodide builds `models` with the very same code
-    ("export", "app/py", ("catalog.py",)),
+    # the exporter's own catalog, so Pyodide builds `models` with the very same code, and the
+    # layer tables the MobileNet builders read (the architecture pages' scaling controls)
+    ("export", "app/py", ("catalog.py", "scaling.py")),
 ]
 
 # (entry point in the repository, bundle in the site): one minified ES module per entry
@@ -58,8 +59,9 @@ def bundle(entry: str, outfile: Path) -> None:
 
 
 def on_post_build(config, **kwargs):
-    if Path("site_app/py/catalog.py").exists():
-        raise PluginError("site_app/py/catalog.py would shadow export/catalog.py: keep one catalog")
+    for name in ("catalog.py", "scaling.py"):
+        if Path("site_app/py", name).exists():
+            raise PluginError(f"site_app/py/{name} would shadow export/{name}: keep one copy")
     site = Path(config["site_dir"])
     for src, dest, patterns in ASSETS:
         src_dir = Path(src)

@@ -22,6 +22,7 @@ sys.path, so the siblings import as top-level modules.
 
 from __future__ import annotations
 
+import json
 import re
 from html import escape
 from pathlib import Path
@@ -37,6 +38,8 @@ import lwm_lesson
 import lwm_techniques
 from lwm_context import Context, ordered
 from manifest import load_manifest
+
+from export import scaling  # the same arithmetic the page runs in Pyodide
 
 # <!-- name --> or <!-- name: argument -->; any comment of this shape is a marker
 MARKER = re.compile(r"<!--\s*([a-z][a-z0-9]*(?:-[a-z0-9]+)*)\s*(?::\s*([^<>]*?))?\s*-->")
@@ -111,6 +114,30 @@ def message(ctx: Context, arg: str | None) -> str:
     return types[arg]
 
 
+def scaling_explorer(ctx: Context, arg: str | None) -> str:
+    """The width/resolution controls of an architecture page (site_app/py/scaling.js). The
+    starting figures come from export/scaling.py here; every later one from the same file
+    run by Pyodide in the page, which starts only when the reader first moves a control."""
+    if arg not in scaling.ARCHITECTURES:
+        raise PluginError(f"no scaling description for {arg!r}; known: {', '.join(scaling.ARCHITECTURES)}")
+    data = {
+        "arch": arg,
+        "initial": scaling.describe(arg, 1.0, 224),
+        "extent": scaling.describe(arg, scaling.WIDTH_RANGE[1], scaling.RESOLUTION_RANGE[1]),
+        "widthRange": scaling.WIDTH_RANGE,
+        "resolutionRange": scaling.RESOLUTION_RANGE,
+        "published": scaling.PUBLISHED.get(arg),
+    }
+    # "</" cannot end the script element early: JSON allows the escaped slash
+    payload = json.dumps(data).replace("</", "<\\/")
+    return (
+        f'<div class="lwm-scaling" data-arch="{escape(arg)}">'
+        f'<script type="application/json">{payload}</script>'
+        '<noscript><p>The scaling controls need JavaScript.</p></noscript></div>\n'
+        f'<script type="module" src="{ctx.root}app/py/scaling.js"></script>'
+    )
+
+
 MARKERS: dict[str, Callable[[Context, str | None], str]] = {
     # one model, on its architecture page (lwm_cards.py)
     "model-card": lwm_cards.model_card,
@@ -138,6 +165,8 @@ MARKERS: dict[str, Callable[[Context, str | None], str]] = {
     "weights-table": weights_table,
     "diagram": diagram,
     "message": message,
+    # width multiplier and resolution, live (export/scaling.py, run by Pyodide)
+    "scaling": scaling_explorer,
     # the Benchmarks page: <!-- benchmark: ratio --> etc., from benchmarks/results.json
     "benchmark": lwm_bench.marker,
 }

@@ -6,20 +6,8 @@ import math
 
 import torch.nn as nn
 
-
-def make_divisible(v: float, divisor: int = 8, min_value: int | None = None) -> int:
-    """Round a scaled channel count to a multiple of ``divisor``, never down by more than 10%.
-
-    The rule of the MobileNet and EfficientNet authors' TensorFlow code (``round_filters``):
-    widths divisible by 8 suit hardware, and a width multiplier would otherwise give counts
-    like 0.35 * 32 = 11.2 or 1.1 * 16 = 17.6.
-    """
-    if min_value is None:
-        min_value = divisor
-    new_v = max(min_value, int(v + divisor / 2) // divisor * divisor)
-    if new_v < 0.9 * v:
-        new_v += divisor
-    return new_v
+# the channel rounding rule lives in the pure-Python scaling module, which the site runs too
+from ..scaling import make_divisible  # noqa: F401  (re-exported for the families)
 
 
 def conv_bn_act(

@@ -14,6 +14,7 @@ import torch.nn as nn
 
 from ..registry import register_model
 from ..weights import Citation, Preprocess, Published, WeightsMeta
+from ..scaling import V1_BLOCKS, V1_STEM_CH, v1_width
 from ._layers import init_weights
 
 __all__ = ["DepthwiseSeparable", "MobileNetV1", "mobilenet_v1"]
@@ -40,25 +41,8 @@ class DepthwiseSeparable(nn.Module):
         return self.pw(self.dw(x))
 
 
-# Body layout, paper Table 1: one row per depthwise separable block (a "Conv dw" line and the
-# "Conv" 1x1 line after it); the stride is the depthwise conv's.
-# The table gives the last "Conv dw" stride 2 on a 7x7 input, yet its output is still 7x7:
-# a typo, and the authors' TensorFlow code uses stride 1 there. Strides hold no parameters.
-# fmt: off
-_BLOCKS = [
-    # out, s
-    (64,   1),
-    (128,  2),
-    (128,  1),
-    (256,  2),
-    (256,  1),
-    (512,  2),
-    (512,  1), (512, 1), (512, 1), (512, 1), (512, 1),  # the "5x" rows
-    (1024, 2),
-    (1024, 1),
-]
-# fmt: on
-_STEM_CH = 32  # "Conv / s2, 3x3x3x32", the only standard convolution
+# The body layout (paper Table 1) is data in export/scaling.py, shared with the docs pages'
+# scaling controls (run by Pyodide): one table, read by this builder and by that arithmetic.
 
 
 class MobileNetV1(nn.Module):
@@ -66,11 +50,11 @@ class MobileNetV1(nn.Module):
         # width_mult is the paper's alpha (Sec. 3.3): every layer's width times alpha.
         # dropout 0.001 is the authors' TF default (keep_prob 0.999); the paper uses little regularisation.
         super().__init__()
-        in_ch = int(_STEM_CH * width_mult)
+        in_ch = v1_width(V1_STEM_CH, width_mult)
         layers: list[nn.Module] = [_conv_bn_relu(3, in_ch, 3, stride=2)]
-        for out, s in _BLOCKS:
-            layers.append(DepthwiseSeparable(in_ch, int(out * width_mult), s))
-            in_ch = int(out * width_mult)
+        for out, s in V1_BLOCKS:
+            layers.append(DepthwiseSeparable(in_ch, v1_width(out, width_mult), s))
+            in_ch = v1_width(out, width_mult)
         # features.0 stem, features.1-13 the blocks
         self.features = nn.Sequential(*layers)
         self.avgpool = nn.AdaptiveAvgPool2d(1)  # "Avg Pool / s1, Pool 7x7" at 224x224

@@ -14,7 +14,8 @@ import torch.nn as nn
 
 from ..registry import register_model
 from ..weights import Citation, Published, torchvision_citation, torchvision_weights
-from ._layers import conv_bn_act, init_weights, make_divisible
+from ..scaling import V2_SETTINGS, V2_STEM_CH, make_divisible, v2_last_width
+from ._layers import conv_bn_act, init_weights
 
 __all__ = ["InvertedResidual", "MobileNetV2", "mobilenet_v2"]
 
@@ -44,33 +45,17 @@ class InvertedResidual(nn.Module):
         return self.conv(x)
 
 
-# Bottleneck layout, paper Table 2 (input 224x224). Each row is a stage of n blocks; the
-# first block of a stage has stride s, the rest stride 1.
-# t: expansion factor, c: output channels, n: repeats, s: stride
-# fmt: off
-_SETTINGS = [
-    # t,   c, n, s
-    (1,  16, 1, 1),
-    (6,  24, 2, 2),
-    (6,  32, 3, 2),
-    (6,  64, 4, 2),
-    (6,  96, 3, 1),
-    (6, 160, 3, 2),
-    (6, 320, 1, 1),
-]
-# fmt: on
-_STEM_CH = 32  # conv2d 3x3, stride 2 (Table 2, first row)
-_LAST_CH = 1280  # conv2d 1x1 before the pooling (Table 2)
+# The bottleneck layout (paper Table 2: t, c, n, s) is data in export/scaling.py, shared with
+# the docs pages' scaling controls (run by Pyodide): one table for the builder and that arithmetic.
 
 
 class MobileNetV2(nn.Module):
     def __init__(self, num_classes: int = 1000, width_mult: float = 1.0, dropout: float = 0.2) -> None:
         super().__init__()
-        in_ch = make_divisible(_STEM_CH * width_mult)
-        # the last layer is never thinned: the paper keeps 1280 for multipliers below 1
-        last_ch = make_divisible(_LAST_CH * max(1.0, width_mult))
+        in_ch = make_divisible(V2_STEM_CH * width_mult)
+        last_ch = v2_last_width(width_mult)  # never thinned below 1280
         layers: list[nn.Module] = [conv_bn_act(3, in_ch, stride=2)]
-        for t, c, n, s in _SETTINGS:
+        for t, c, n, s in V2_SETTINGS:
             out_ch = make_divisible(c * width_mult)
             for i in range(n):
                 layers.append(InvertedResidual(in_ch, out_ch, s if i == 0 else 1, t))

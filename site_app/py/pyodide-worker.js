@@ -10,8 +10,9 @@ import { MSG, RUN_KIND } from './messages.js';
 
 const PYODIDE_DIR = new URL('../../vendor/pyodide/', import.meta.url).href;
 const MANIFEST_URL = new URL('../../models/models.json', import.meta.url).href;
-// written into Pyodide's file system before sandbox.py (which imports the other two) loads
-const PY_FILES = ['catalog.py', 'grader.py', 'sandbox.py'];
+// written into Pyodide's file system before sandbox.py (which imports catalog and grader)
+// loads; scaling.py is export/scaling.py, the layer tables the MobileNet builders read
+const PY_FILES = ['catalog.py', 'grader.py', 'sandbox.py', 'scaling.py'];
 const PY_DIR = '/home/pyodide/lwm';
 
 let booting = null;  // Promise<{pyodide, sandbox, loadMs}>, created once
@@ -34,10 +35,11 @@ async function boot() {
   PY_FILES.forEach((name, i) => pyodide.FS.writeFile(`${PY_DIR}/${name}`, sources[i]));
   pyodide.runPython(`import sys; sys.path.insert(0, ${JSON.stringify(PY_DIR)})`);
   const sandbox = pyodide.pyimport('sandbox');
+  const scaling = pyodide.pyimport('scaling');
   // the manifest goes in as text: Python's json parses it exactly as the exporter's does
   sandbox.setup(manifestText);
   cutNetwork(pyodide);
-  return { pyodide, sandbox, loadMs: performance.now() - started };
+  return { pyodide, sandbox, scaling, loadMs: performance.now() - started };
 }
 
 // Learner code runs with the worker's JavaScript globals one `import js` away. Replace
@@ -108,12 +110,17 @@ self.onmessage = async (event) => {
   } else if (message.type === MSG.RUN) {
     let result;
     try {
-      const { sandbox } = await start();
+      const { sandbox, scaling } = await start();
       // sandbox returns JSON text: no proxies to free, no JS/Python number conversions
       // both are coroutines (top-level await is allowed); a PyProxy coroutine is awaitable
-      const text = await (message.kind === RUN_KIND.CONSOLE
-        ? sandbox.run_console(message.code)
-        : sandbox.run_exercise(message.exercise, message.code));
+      let text;
+      if (message.kind === RUN_KIND.SCALING) {
+        text = scaling.describe_json(message.arch, message.width, message.resolution);
+      } else {
+        text = await (message.kind === RUN_KIND.CONSOLE
+          ? sandbox.run_console(message.code)
+          : sandbox.run_exercise(message.exercise, message.code));
+      }
       result = JSON.parse(text);
     } catch (error) {
       // a fault of ours, not of the learner's code (which sandbox.py always catches)
