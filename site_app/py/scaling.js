@@ -151,7 +151,7 @@ function drawAxes(chart, x, y, xMax, yMax) {
 }
 
 function publishedNote(published) {
-  if (!published) return element('p', { className: 'lwm-scaling-source', textContent: 'No published points for this architecture yet.' });
+  if (!published) return element('p', { className: 'lwm-scaling-source', textContent: 'Filled: this setting.' });
   const link = element('a', { href: published.url, textContent: published.source });
   return element('p', { className: 'lwm-scaling-source' }, ['Hollow circles: ', link, '. Filled: this setting.']);
 }
