@@ -8,13 +8,12 @@ import { RUN_KIND } from './messages.js';
 import { getRunner } from './runner.js';
 import { element } from './element.js';
 import './style.js';
+import { fmtBytes, fmtCount } from '../format.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const CHART = { w: 420, h: 240, left: 48, right: 12, top: 12, bottom: 36 };
 
-const millions = (n) => `${(n / 1e6).toFixed(n < 1e7 ? 2 : 1)} M`;
 const exact = (n) => n.toLocaleString('en-US');
-const mib = (bytes) => `${(bytes / 2 ** 20).toFixed(2)} MiB`;
 
 function svg(tag, attrs = {}, text) {
   const el = document.createElementNS(SVG, tag);
@@ -78,13 +77,13 @@ function setUp(root, data) {
 
   const stageMax = Math.max(...data.extent.stages.map((s) => s.macs));
   function render(d) {
-    params.value.textContent = `${exact(d.params)} (${millions(d.params)})`;
-    macs.value.textContent = `${exact(d.macs)} (${millions(d.macs)})`;
-    memory.value.textContent = `${exact(d.peak_activation_bytes)} bytes (${mib(d.peak_activation_bytes)})`;
+    params.value.textContent = `${exact(d.params)} (${fmtCount(d.params)})`;
+    macs.value.textContent = `${exact(d.macs)} (${fmtCount(d.macs)})`;
+    memory.value.textContent = `${exact(d.peak_activation_bytes)} bytes (${fmtBytes(d.peak_activation_bytes)})`;
     current.setAttribute('cx', x(d.macs));
     current.setAttribute('cy', y(d.params));
     chartTitle.textContent = `Parameters against MACs: this setting (α = ${d.width_mult}, ${d.resolution} px) ` +
-      `at ${millions(d.macs)} MACs and ${millions(d.params)} parameters` +
+      `at ${fmtCount(d.macs)} MACs and ${fmtCount(d.params)} parameters` +
       (data.published ? ', with the paper\'s published points' : '');
     const rows = d.stages.map((s) => {
       const bar = element('span', { className: 'lwm-scaling-bar' });
@@ -92,7 +91,7 @@ function setUp(root, data) {
       return element('tr', {}, [
         element('th', { scope: 'row', textContent: s.name }),
         element('td', { className: 'lwm-scaling-barcell' }, [bar]),
-        element('td', { textContent: millions(s.macs) }),
+        element('td', { textContent: fmtCount(s.macs) }),
       ]);
     });
     bars.replaceChildren(bars.caption, ...rows);
