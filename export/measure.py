@@ -235,12 +235,12 @@ def largest_activation(model: nn.Module, input_size: int) -> dict:
     return best
 
 
-def file_stats(path: str | Path, compress: bool = True) -> dict:
-    """Size, sha256 and (unless ``compress`` is false) gzip -9 size of a file."""
+def file_stats(path: str | Path, compress: bool = True, gzip_level: int = 9) -> dict:
+    """Size, sha256 and (unless ``compress`` is false) gzip size of a file, -9 by default."""
     data = Path(path).read_bytes()
     stats = {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
     if compress:
-        stats["gzip_bytes"] = len(gzip.compress(data, compresslevel=9, mtime=0))
+        stats["gzip_bytes"] = len(gzip.compress(data, compresslevel=gzip_level, mtime=0))
     return stats
 
 

@@ -27,7 +27,6 @@ against 1 s) for a file a few percent smaller (2% at 50%).
 from __future__ import annotations
 
 import copy
-import gzip
 import tempfile
 import time
 from pathlib import Path
@@ -103,11 +102,6 @@ def prune_global(model: nn.Module, sparsity: float) -> nn.Module:
     return MagnitudeRanking(model).prune_global(sparsity)
 
 
-def file_sizes(path: Path) -> dict:
-    data = Path(path).read_bytes()
-    return {"bytes": len(data), "gzip_bytes": len(gzip.compress(data, compresslevel=GZIP_LEVEL, mtime=0))}
-
-
 def prune_sweep(model: nn.Module, input_size: int, batch: np.ndarray, ref_logits: np.ndarray,
                 sparsities: tuple[float, ...] = SPARSITIES, threads: int = 1,
                 workdir: Path | None = None, dense: tuple[Path, np.ndarray] | None = None) -> list[dict]:
@@ -134,6 +128,7 @@ def prune_sweep(model: nn.Module, input_size: int, batch: np.ndarray, ref_logits
                 convert.export_fp32(pruned, input_size, path)
                 logits = run_onnx(path, batch, threads)
             zero_weights = sum(int((m.weight == 0).sum()) for m in prunable(pruned))
+            stats = measure.file_stats(path, gzip_level=GZIP_LEVEL)
             rows.append({
                 "sparsity": sparsity,
                 "zero_weights": zero_weights,
@@ -141,7 +136,7 @@ def prune_sweep(model: nn.Module, input_size: int, batch: np.ndarray, ref_logits
                 "nonzero_params": count_nonzero(pruned),
                 # counted on the pruned model: a dense runtime multiplies the zeros too
                 "macs": measure.count_macs(pruned, input_size),
-                **file_sizes(path),
+                **{k: stats[k] for k in ("bytes", "gzip_bytes")},
                 "validation": agreement(ref_logits, logits),
             })
     return rows

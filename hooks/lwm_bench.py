@@ -45,8 +45,6 @@ def load_results(path: Path | None = None) -> dict:
     return data
 
 
-
-
 def _name(ctx, data: dict, key: str) -> str:
     return ctx.model_link(key) if key in ctx.models else escape(data["models"][key]["display_name"])
 

@@ -17,6 +17,7 @@ import { checkFileSize, checkSize, decodeToBitmap, InputError, inspect, smallNot
 import { ERROR_KIND, MSG } from './messages.js';
 import { softmax, topK } from './postprocess.js';
 import { WorkerClient } from './workerclient.js';
+import { make } from './dom.js';
 
 // ---------------------------------------------------------------------------------------
 // DOM references
@@ -99,17 +100,6 @@ const yesNo = (b) => (b ? 'yes' : 'no');
 // the paper's name from the manifest (display_name); the registry key if an older export lacks it
 const displayName = (key) => state.manifest.models[key].display_name ?? key;
 const modelLabel = (key, variant) => `${displayName(key)} (${variant})`;
-
-function make(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) {
-    if (k === 'dataset') Object.assign(node.dataset, v);
-    else if (k in node) node[k] = v;
-    else node.setAttribute(k, v);
-  }
-  node.append(...children.filter((c) => c !== null && c !== undefined));
-  return node;
-}
 
 function link(citation) {
   return make('a', { href: citation.url, rel: 'noopener' }, citation.text);

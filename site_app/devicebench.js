@@ -9,6 +9,7 @@
 import { fmtCount, fmtMs } from './format.js';
 import { MSG } from './messages.js';
 import { WorkerClient } from './workerclient.js';
+import { make } from './dom.js';
 
 // ---------------------------------------------------------------------------------------
 // DOM references
@@ -36,17 +37,6 @@ const TIMING = { warmup: 3, runs: 10, budgetMs: 4000 };
 
 const ours = JSON.parse(el.ours.textContent);
 const state = { client: null, diagnostics: null, manifest: null, running: false, stopAsked: false, results: [], url: null };
-
-function make(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) {
-    if (k === 'dataset') Object.assign(node.dataset, v);
-    else if (k in node) node[k] = v;
-    else node.setAttribute(k, v);
-  }
-  node.append(...children.filter((c) => c !== null && c !== undefined));
-  return node;
-}
 
 // median and p90 as export/measure.py takes them, to the microsecond
 const round3 = (x) => Math.round(x * 1000) / 1000;
