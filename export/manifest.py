@@ -59,6 +59,18 @@ A model entry (export/pipeline.py builds it):
   dense runtime multiplies the zeros too), bytes, gzip_bytes (of the pruned fp32 file, at
   gzip_level), validation (as a variant's, the pruned file against the dense PyTorch
   model)}]}. The pruned files are measured in a temporary folder and not kept
+- ``cam``: the class activation map outputs every file of the model has (export/cam.py):
+  {kind ("linear": global average pooling then one linear layer, the map of class c is the
+  features weighted by the classifier's row c; "channels": the pooled features are the
+  scores, the map is channel c), features [K, H, W] (the last feature map), classes (how
+  many maps: those of the best-scoring classes, best first), macs (the maps' own
+  multiply-accumulates, not in ``macs``), outputs {maps, classes} (the output names),
+  extra_bytes {variant: bytes the outputs add to its file}}; or {kind: null, reason} for a
+  head with no exact map (MobileNetV3). Each variant then has ``cam``: {images, maps,
+  constant_maps, min_correlation}, the lowest correlation between its maps and PyTorch's on
+  the sample photos, both upsampled to the input grid (null when every map is constant; a
+  constant map, which an untrained network's tiny activations give in fp16, has none). ``depth`` and ``activation_memory_bytes`` are
+  those of the classifier alone
 - ``export_seconds``: wall time of this model's export (its files, then its latency);
   ``export_key``: hash of everything its files and figures depend on (export/pipeline.py);
   an unchanged key lets the next export into the same folder keep the entry
@@ -87,7 +99,7 @@ REQUIRED_TOP = (
 REQUIRED_MODEL = (
     "name", "display_name", "family", "docs_page", "pretrained", "is_lightweight", "params", "macs",
     "depth", "activation_memory_bytes", "input", "output", "preprocess", "weights", "variants",
-    "se_layers", "largest_activation", "layers", "pruning",
+    "se_layers", "largest_activation", "layers", "pruning", "cam",
 )
 REQUIRED_VARIANT = (
     "file", "bytes", "gzip_bytes", "sha256", "opset", "activation_memory_bytes",

@@ -274,8 +274,42 @@ def _tensor_bytes(vi: onnx.ValueInfoProto) -> int | None:
     return n * ONNX_ITEMSIZE[t.elem_type]
 
 
-def graph_stats(model: onnx.ModelProto) -> dict:
-    """Peak live activation bytes (batch 1, stored node order) and longest weighted path."""
+def only_outputs(model: onnx.ModelProto, names: tuple[str, ...]) -> onnx.ModelProto:
+    """A copy of ``model`` that keeps only the nodes the outputs ``names`` depend on (for
+    example the classifier alone, without the class activation map's extra outputs)."""
+    g = model.graph
+    missing = set(names) - {o.name for o in g.output}
+    if missing:
+        raise ValueError(f"the graph has no output {', '.join(sorted(missing))}")
+    producer = {out: i for i, node in enumerate(g.node) for out in node.output}
+    needed: set[int] = set()
+    todo = list(names)
+    while todo:
+        i = producer.get(todo.pop())
+        if i is None or i in needed:
+            continue
+        needed.add(i)
+        todo.extend(n for n in g.node[i].input if n)
+    out = onnx.ModelProto()
+    out.CopyFrom(model)
+    keep = [n for i, n in enumerate(g.node) if i in needed]
+    del out.graph.node[:]
+    out.graph.node.extend(keep)
+    kept_outputs = [o for o in g.output if o.name in names]
+    del out.graph.output[:]
+    out.graph.output.extend(kept_outputs)
+    used = {n for node in keep for n in node.input}
+    inits = [i for i in g.initializer if i.name in used]
+    del out.graph.initializer[:]
+    out.graph.initializer.extend(inits)
+    return out
+
+
+def graph_stats(model: onnx.ModelProto, outputs: tuple[str, ...] | None = None) -> dict:
+    """Peak live activation bytes (batch 1, stored node order) and longest weighted path;
+    with ``outputs``, of the part of the graph that computes those outputs only."""
+    if outputs is not None:
+        model = only_outputs(model, outputs)
     m = _with_batch_one(model)
     g = m.graph
     sizes: dict[str, int] = {}

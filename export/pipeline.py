@@ -8,7 +8,8 @@ done in two phases:
 
 1. ``export_files``: the ONNX files and every figure that is not a time, in four steps:
    ``load_model`` (PyTorch, with its weights), ``convert_model`` (fp32, fp16, int8 ONNX),
-   ``measure_file`` (each file: size, memory, agreement with PyTorch) and ``measure_model``
+   ``add_maps`` (the class activation map outputs, export/cam.py, checked against PyTorch by
+   ``map_parity``), ``measure_file`` (each file: size, memory, agreement with PyTorch) and ``measure_model``
    (parameters, MACs, layer rows, depth); for the models in ``prune.PRUNED_MODELS`` also a
    pruning sweep. Several models are exported at once, one worker process per core, each
    on one thread.
@@ -36,7 +37,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import catalog, convert, cpu, images, measure, prune
+from . import cam, catalog, convert, cpu, images, measure, prune
 from .manifest import REQUIRED_MODEL
 from .registry import get_entry
 from .weights import Preprocess, WeightsNotFoundError, find_weights, verify_checksum
@@ -280,9 +281,12 @@ def export_files(name: str, weights: Weights, opts: ExportOptions, threads: int)
     # and the site shows no agreement for it.
     validation = data.validation if weights.pretrained else data.full_views()
     ref_logits = run_torch(model, validation)
+    maps = add_maps(paths)
     variants, logits = {}, {}
     for v, path in paths.items():
         variants[v], logits[v] = measure_file(path, validation, ref_logits, data.samples, threads)
+        if maps["kind"]:
+            variants[v]["cam"] = map_parity(model, path, data.samples, size, threads)
         if v == "int8":
             variants[v]["calibration"] = calibration
             variants[v]["portable"] = not convert.saturation_risks(onnx_model(path))
@@ -318,6 +322,7 @@ def export_files(name: str, weights: Weights, opts: ExportOptions, threads: int)
         "int8_targets": int8_targets(variants) if weights.pretrained else None,
         "variants": variants,
         "pruning": pruning,
+        "cam": maps,
         "export_seconds": round(time.perf_counter() - t_start, 1),
     }
 
@@ -354,6 +359,51 @@ def convert_model(model, name: str, size: int, calibration: list[np.ndarray], op
     return paths, int8
 
 
+def add_maps(paths: dict[str, Path]) -> dict:
+    """Give each file the class activation map outputs (export/cam.py), made from the
+    tensors its classifier already has. Returns what they are and the bytes they add to each
+    file, or {"kind": None, "reason"} for a head that has no exact map."""
+    import onnx
+
+    added: dict = {}
+    extra = {}
+    for v, path in paths.items():
+        before = path.stat().st_size
+        try:
+            model, added = cam.add_cam(onnx_model(path), convert.OUTPUT_NAME)
+        except cam.NoMapError as err:
+            return {"kind": None, "reason": str(err)}
+        onnx.save_model(model, str(path))
+        extra[v] = path.stat().st_size - before
+    return {
+        **added,
+        "outputs": {"maps": cam.CAM_OUTPUT, "classes": cam.CAM_CLASSES_OUTPUT},
+        "extra_bytes": extra,
+    }
+
+
+def map_parity(model, path: Path, samples: dict[str, np.ndarray], size: int, threads: int) -> dict:
+    """The file's maps of its five best classes against PyTorch's maps of the same classes,
+    on each sample photo (whole view), both upsampled to the input grid: the lowest
+    correlation."""
+    x = np.concatenate([views[:1] for views in samples.values()])
+    sess = _ort_session(path, threads)
+    outputs = dict(zip([o.name for o in sess.get_outputs()], sess.run(None, {convert.INPUT_NAME: x})))
+    classes = outputs[cam.CAM_CLASSES_OUTPUT]
+    ours = cam.upsample(outputs[cam.CAM_OUTPUT], size)
+    ref = cam.upsample(cam.torch_cam(model, x, classes), size)
+    corr = [cam.correlation(ours[i, j], ref[i, j]) for i in range(len(x)) for j in range(classes.shape[1])]
+    defined = [c for c in corr if np.isfinite(c)]
+    return {
+        "images": int(len(x)),
+        "maps": len(corr),
+        # a constant map has no correlation: an untrained network's activations are so small
+        # that they round to zero in half precision
+        "constant_maps": len(corr) - len(defined),
+        "min_correlation": round(min(defined), 6) if defined else None,
+    }
+
+
 def onnx_model(path: Path):
     import onnx
 
@@ -372,7 +422,7 @@ def measure_file(path: Path, validation: np.ndarray, ref_logits: np.ndarray, sam
         "file": path.name,
         **measure.file_stats(path),
         "opset": next(o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")),
-        "activation_memory_bytes": measure.graph_stats(proto)["peak_activation_bytes"],
+        "activation_memory_bytes": measure.graph_stats(proto, (convert.OUTPUT_NAME,))["peak_activation_bytes"],
         "validation": agreement(ref_logits, logits[:n_val]),
         "latency_ms": {},  # measure_latency, on a quiet machine
         "reference_top5": {sid: top5(logits[n_val + i]) for i, sid in enumerate(samples)},
@@ -389,7 +439,7 @@ def measure_model(model, name: str, size: int, fp32_path: Path) -> dict:
     # the docs pages show the rows beside the totals: a block the walk misses must not pass
     if (sum(r["params"] for r in layers), sum(r["macs"] for r in layers)) != (params, macs):
         raise RuntimeError(f"{name}: the layer rows do not sum to the model's parameters and MACs")
-    fp32_stats = measure.graph_stats(onnx_model(fp32_path))
+    fp32_stats = measure.graph_stats(onnx_model(fp32_path), (convert.OUTPUT_NAME,))
     return {
         "is_lightweight": catalog.is_lightweight(params, macs),
         "params": params,
