@@ -13,7 +13,7 @@ from mkdocs.exceptions import PluginError
 
 import lwm_charts
 import lwm_html
-from lwm_context import Context, linked_names, ordered, variant_latency
+from lwm_context import Context, linked_names, measured, ordered, variant_latency
 from lwm_format import fmt_bytes, fmt_count, fmt_ms, fmt_published_pct
 
 from export.constants import VARIANTS
@@ -156,3 +156,37 @@ def _chart_latency(ctx: Context) -> str:
         f"{escape(str(env.get('cpu_count')))} cores), batch 1. {verdict}"
     )
     return f'<figure class="lwm-figure">{svg}<figcaption>{caption}</figcaption></figure>{lwm_html.details("Data table: latency", table)}'
+
+
+def cam_table(ctx: Context, arg: str | None) -> str:
+    """Where each model's class activation map comes from and what it costs (export/cam.py):
+    the head it reads, the feature grid, its multiply-accumulates and bytes, and how closely
+    the files' maps follow PyTorch's."""
+    rows = []
+    for key in ordered(ctx):
+        e = ctx.models[key]
+        c = measured(e, "cam")
+        if not c["kind"]:
+            rows.append([ctx.model_link(key), f"none: {escape(c['reason'])}", "—", "—", "—", "—"])
+            continue
+        k, h, w = c["features"]
+        how = ("the features weighted by the class's row of the linear layer" if c["kind"] == "linear"
+               else "the class's own channel of the last convolution")
+        macs = f"{fmt_count(c['macs'])} ({100 * c['macs'] / e['macs']:.2f} % of the model)" if c["macs"] else "0 (a copy)"
+        parity = " / ".join(
+            "—" if e["variants"][v]["cam"]["min_correlation"] is None
+            else f"{e['variants'][v]['cam']['min_correlation']:.3f}"
+            for v in VARIANTS if v in e["variants"]
+        )
+        rows.append([
+            ctx.model_link(key),
+            how,
+            f"{k} × {h} × {w}",
+            macs,
+            " / ".join(fmt_bytes(c["extra_bytes"][v]) for v in VARIANTS if v in c["extra_bytes"]),
+            parity,
+        ])
+    head = ["Model", "The map of a class is", "Last features (channels × grid)", "Extra MACs for five maps",
+            f"Extra bytes ({' / '.join(VARIANTS)})", f"Lowest correlation with PyTorch ({' / '.join(VARIANTS)})"]
+    return lwm_html.table(head, rows, caption="Class activation maps in the exported files (sample photos; "
+                          "— where an untrained network's maps are constant)")

@@ -146,6 +146,7 @@ MARKERS: dict[str, Callable[[Context, str | None], str]] = {
     # every model side by side (lwm_compare.py)
     "compare-table": lwm_compare.compare_table,
     "chart": lwm_compare.chart,
+    "cam-table": lwm_compare.cam_table,
     # the lesson's claims against the figures: home page and exercise (lwm_lesson.py)
     "lesson-traits": lwm_lesson.lesson_traits,
     "activation-memory": lwm_lesson.activation_memory,

@@ -49,6 +49,10 @@ const el = {
   video: $('lwm-video'),
   inputError: $('lwm-input-error'),
   preview: $('lwm-preview'),
+  cam: $('lwm-cam'),
+  camToggle: $('lwm-cam-toggle'),
+  camOpacity: $('lwm-cam-opacity'),
+  camCaption: $('lwm-cam-caption'),
   previewFrame: $('lwm-preview-frame'),
   imageInfo: $('lwm-image-info'),
   results: $('lwm-results'),
@@ -91,6 +95,11 @@ const state = {
   camera: null, // camera.js, once the inputs are wired: camera.live while frames are classified one by one
   webgpu: null, // 'yes' or the reason WebGPU cannot be used
   lastDiagnostics: null, // the worker's latest report, shown in the diagnostics panel
+  // class activation maps: the classes the last answer has maps for (null: none), the one
+  // shown (null: the most probable), and the answer they belong to
+  mapClasses: null,
+  mapClass: null,
+  mapFor: null, // {key, variant, generation}
 };
 
 // ---------------------------------------------------------------------------------------
@@ -317,8 +326,9 @@ async function classifyLoaded(key) {
     preprocess: entry.preprocess,
     inputName: entry.input.name,
     outputName: entry.output.name,
+    cam: entry.cam?.kind ? entry.cam.outputs : null,
   });
-  return { probs: softmax(reply.logits), timings: reply.timings };
+  return { probs: softmax(reply.logits), timings: reply.timings, mapClasses: reply.mapClasses ?? null };
 }
 
 async function loadAndClassify(generation) {
@@ -344,18 +354,27 @@ async function loadAndClassify(generation) {
   }
   if (generation !== state.generation) return; // a new image or model is on its way
   renderResults(key, variant, result);
+  state.mapClasses = result.mapClasses;
+  state.mapClass = null;
+  state.mapFor = { key, variant, generation };
+  await showMap({ inChain: true });
 }
 
-function renderResults(key, variant, { probs, timings }) {
+function renderResults(key, variant, { probs, timings, mapClasses }) {
   const classes = state.manifest.classes;
   const top = topK(probs, 5);
   el.resultsSummary.textContent = `${modelLabel(key, variant)} says: ${classes[top[0].index]} (${fmtPct(top[0].prob)}).`;
+  // with maps, each class is a button that shows its map
+  const name = (index) =>
+    mapClasses?.includes(index)
+      ? make('button', { type: 'button', className: 'lwm-class lwm-map-pick', dataset: { index: String(index) }, 'aria-pressed': 'false', title: 'Show where the model found this class' }, classes[index])
+      : make('span', { className: 'lwm-class' }, classes[index]);
   el.top5.replaceChildren(
     ...top.map(({ index, prob }) =>
       make(
         'li',
         { dataset: { index: String(index), prob: String(prob) } },
-        make('span', { className: 'lwm-class' }, classes[index]),
+        name(index),
         make('span', { className: 'lwm-bar', 'aria-hidden': 'true' }, make('span', { style: `width: ${(100 * prob).toFixed(2)}%` })),
         make('span', { className: 'lwm-pct' }, fmtPct(prob)),
       ),
@@ -375,6 +394,105 @@ function clearResults(message) {
   el.resultsSummary.textContent = message;
   el.top5.replaceChildren();
   el.timings.replaceChildren();
+  state.mapClasses = null;
+  hideMap();
+}
+
+// ---------------------------------------------------------------------------------------
+// Where did it look? Class activation maps (worker.js computes them; cammap.js)
+// ---------------------------------------------------------------------------------------
+function hideMap() {
+  el.cam.hidden = true;
+  el.cam.setAttribute('aria-label', 'No map');
+}
+
+// the worker's map drawn on a canvas of the model's input grid (CSS stretches it)
+function drawMap(canvas, map) {
+  canvas.width = map.width;
+  canvas.height = map.height;
+  canvas.getContext('2d').putImageData(new ImageData(new Uint8ClampedArray(map.rgba.buffer), map.width, map.height), 0, 0);
+}
+
+const mapSentence = (className, map) =>
+  `strongest in the ${map.region} of the photo for “${className}”; ${fmtPct(map.strongShare)} of the photo is at least half as strong`;
+
+function noMapReason(key) {
+  const cam = state.manifest.models[key].cam;
+  return cam?.kind ? null : cam?.reason ?? 'this export has no maps';
+}
+
+// Show the map of the chosen class (the most probable one unless the reader picked another),
+// if the reader asked for maps; otherwise say why there is none.
+// `inChain`: called from a task of the serial queue, which must not wait for itself.
+async function showMap({ inChain = false } = {}) {
+  const target = state.mapFor;
+  for (const b of el.top5.querySelectorAll('.lwm-map-pick')) b.setAttribute('aria-pressed', String(Number(b.dataset.index) === state.mapClass));
+  if (!el.camToggle.checked || !target) {
+    hideMap();
+    if (!el.camToggle.checked) el.camCaption.textContent = 'Tick the box to see which parts of the photo made the model choose its answer.';
+    return;
+  }
+  if (!state.mapClasses) {
+    hideMap();
+    el.camCaption.textContent = `${displayName(target.key)} has no class activation map: ${noMapReason(target.key)}.`;
+    return;
+  }
+  const classIndex = state.mapClass ?? state.mapClasses[0];
+  const request = () => state.client.request(MSG.MAP, { classIndex, size: state.manifest.models[target.key].preprocess.input_size });
+  let map;
+  try {
+    map = await (inChain ? request() : serial(request));
+  } catch (err) {
+    hideMap();
+    el.camCaption.textContent = err.message;
+    return;
+  }
+  if (state.mapFor !== target || !el.camToggle.checked) return; // a newer answer, or maps turned off
+  for (const b of el.top5.querySelectorAll('.lwm-map-pick')) b.setAttribute('aria-pressed', String(Number(b.dataset.index) === classIndex));
+  drawMap(el.cam, map);
+  el.cam.style.opacity = String(el.camOpacity.value / 100);
+  const sentence = mapSentence(state.manifest.classes[classIndex], map);
+  el.cam.setAttribute('aria-label', `Class activation map of ${modelLabel(target.key, target.variant)}: ${sentence}`);
+  el.cam.dataset.classIndex = String(classIndex);
+  el.cam.dataset.peakX = String(map.peak.x);
+  el.cam.dataset.peakY = String(map.peak.y);
+  el.cam.hidden = false;
+  el.camCaption.textContent = `Map of ${modelLabel(target.key, target.variant)}: ${sentence}. Made in ${fmtMs(map.mapMs)} from its ${map.lowRes[0]} × ${map.lowRes[1]} grid.`;
+}
+
+function wireMaps() {
+  el.camToggle.addEventListener('change', () => guarded(showMap()));
+  el.camOpacity.addEventListener('input', () => {
+    el.cam.style.opacity = String(el.camOpacity.value / 100);
+  });
+  el.top5.addEventListener('click', (event) => {
+    const pick = event.target.closest('.lwm-map-pick');
+    if (!pick) return;
+    state.mapClass = Number(pick.dataset.index);
+    el.camToggle.checked = true; // choosing a class asks for its map
+    guarded(showMap());
+  });
+}
+
+// The photo with the model's map of its top class over it, small, for the comparison table
+const THUMB_WIDTH = 96;
+async function mapThumbnail(key, variant, classIndex) {
+  const map = await state.client.request(MSG.MAP, { classIndex, size: state.manifest.models[key].preprocess.input_size });
+  const layer = document.createElement('canvas');
+  drawMap(layer, map);
+  const thumb = make('canvas', {
+    className: 'lwm-cam-thumb',
+    role: 'img',
+    'aria-label': `Map of ${modelLabel(key, variant)}: ${mapSentence(state.manifest.classes[classIndex], map)}`,
+    dataset: { peakX: String(map.peak.x), peakY: String(map.peak.y) },
+  });
+  thumb.width = THUMB_WIDTH;
+  thumb.height = Math.max(1, Math.round((THUMB_WIDTH * el.preview.height) / el.preview.width));
+  const ctx = thumb.getContext('2d');
+  ctx.drawImage(el.preview, 0, 0, thumb.width, thumb.height);
+  ctx.globalAlpha = 0.75;
+  ctx.drawImage(layer, 0, 0, thumb.width, thumb.height);
+  return thumb;
 }
 
 async function compareAll() {
@@ -394,10 +512,12 @@ async function compareAll() {
       const bytes = fmtBytes(state.manifest.models[key].variants[variant].bytes);
       let cells;
       let data = {};
+      let where = '—';
       try {
         await ensureModel(key, variant);
-        const { probs, timings } = await classifyLoaded(key);
+        const { probs, timings, mapClasses } = await classifyLoaded(key);
         const [best] = topK(probs, 1);
+        where = mapClasses ? await mapThumbnail(key, variant, best.index) : `no map: ${noMapReason(key)}`;
         data = { index: String(best.index), prob: String(best.prob) };
         const fits = timings.inferenceMs <= realtime.budget_ms;
         if (fits) inBudget.push(modelLabel(key, variant));
@@ -408,7 +528,7 @@ async function compareAll() {
         cells = [make('span', { className: 'lwm-error' }, err.message), '—', '—', '—'];
       }
       el.compareBody.append(
-        make('tr', { dataset: { model: key, variant, ...data } }, ...[displayName(key), variant, ...cells, bytes].map((c) => make('td', {}, c))),
+        make('tr', { dataset: { model: key, variant, ...data } }, ...[displayName(key), variant, ...cells, bytes, where].map((c) => make('td', {}, c))),
       );
     }
     el.compareStatus.textContent = `Compared ${jobs.length} model files on this image. `
@@ -477,6 +597,7 @@ async function useImage(source, width, height, { label, format, notes }) {
   el.preview.width = Math.max(1, Math.round(width * scale));
   el.preview.height = Math.max(1, Math.round(height * scale));
   el.preview.getContext('2d').drawImage(source, 0, 0, el.preview.width, el.preview.height);
+  if (!state.camera?.live) hideMap(); // the last map belongs to the last photo
   el.preview.setAttribute('aria-label', `The image being classified: ${label}`);
   el.imageInfo.textContent = `${label}: ${format}, ${width} × ${height} pixels`;
   el.imageNotes.replaceChildren(...notes.map((n) => make('li', {}, n)));
@@ -599,6 +720,7 @@ function wireInputs() {
     },
   );
   el.compare.addEventListener('click', compareAll);
+  wireMaps();
   el.retry.addEventListener('click', () => schedule());
   el.webgpu.addEventListener('change', switchBackend);
 }

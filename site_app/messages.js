@@ -9,7 +9,9 @@ export const MSG = Object.freeze({
   LOAD_MODEL: 'load-model', // {url, sha256, bytes, label, optimized} -> PROGRESS*, DONE {timings, fromCache, bytes}
   WARM_UP: 'warm-up', // {inputName, inputShape, preprocess} -> DONE {warmupMs}: one run on a blank input
   SET_IMAGE: 'set-image', // {pixels, width, height, channels} -> DONE
-  CLASSIFY: 'classify', // {preprocess, inputName, outputName} -> DONE {logits, timings}
+  CLASSIFY: 'classify', // {preprocess, inputName, outputName, cam} -> DONE {logits, mapClasses, timings}
+  // the class activation map of one of the classes the last CLASSIFY made maps for (cammap.js)
+  MAP: 'map', // {classIndex, size} -> DONE {grid, rgba, width, height, region, peak, strongShare, mapMs}
   // session.run alone on a fixed input, as benchmarks/run.py times it (the Benchmarks page's
   // "your device" section): `warmup` runs, then `runs` timed ones (at least 3, fewer once
   // budgetMs are spent)
@@ -28,4 +30,5 @@ export const ERROR_KIND = Object.freeze({
   RUNTIME: 'runtime', // the runtime failed to load or to run
   NO_MODEL: 'no-model', // CLASSIFY before any LOAD_MODEL succeeded
   NO_IMAGE: 'no-image', // CLASSIFY before SET_IMAGE
+  NO_MAP: 'no-map', // MAP without a classification that made maps, or for a class it has none of
 });

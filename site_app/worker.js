@@ -5,6 +5,7 @@
 // (preprocess.js) off the page's thread. Requests are handled one after another, in the
 // order they arrive, so a model switch can never race an inference.
 
+import { colorize, describe, normalize, upsample } from './cammap.js';
 import { ERROR_KIND, MSG } from './messages.js';
 import { getModel, ModelError } from './modelstore.js';
 import { preprocess } from './preprocess.js';
@@ -42,6 +43,8 @@ let sessionFile = null; // which file the session was made from, and why that on
 let sessionFileNote = null;
 let sessionsOpen = 0;
 let image = null;
+// the class activation maps of the last classification (five classes), kept for MAP
+let lastMaps = null;
 
 const post = (message, transfer = []) => self.postMessage(message, transfer);
 
@@ -91,6 +94,7 @@ async function init({ backend: name }) {
 }
 
 async function releaseSession() {
+  lastMaps = null;
   if (!session) return;
   const old = session;
   session = null;
@@ -204,9 +208,13 @@ async function timeRuns({ inputName, inputShape, warmup, runs, budgetMs }) {
   }
 }
 
-async function classify({ preprocess: p, inputName, outputName }) {
+// `cam`: the names of the model's map outputs (manifest: cam.outputs), or null when it has
+// none. The file computes the maps in every run (a fraction of a percent of its work); they are
+// kept here, and turned into a picture only when the page asks (MAP).
+async function classify({ preprocess: p, inputName, outputName, cam = null }) {
   if (!session) throw new ModelError(ERROR_KIND.NO_MODEL, 'No model is loaded.');
   if (!image) throw new ModelError(ERROR_KIND.NO_IMAGE, 'No image has been given.');
+  lastMaps = null;
   const t0 = performance.now();
   const { data, dims } = preprocess(image.pixels, image.width, image.height, image.channels, p);
   const t1 = performance.now();
@@ -214,9 +222,54 @@ async function classify({ preprocess: p, inputName, outputName }) {
   const outputs = await session.run({ [inputName]: input });
   const t2 = performance.now();
   const logits = Float32Array.from(outputs[outputName].data);
+  const maps = cam ? outputs[cam.maps] : null;
+  if (maps) {
+    const [, count, h, w] = maps.dims;
+    lastMaps = {
+      maps: Float32Array.from(maps.data),
+      classes: Array.from(outputs[cam.classes].data, Number),
+      count,
+      h,
+      w,
+      label: sessionLabel,
+    };
+  }
   for (const t of Object.values(outputs)) t.dispose();
   input.dispose();
-  return { logits, timings: { preprocessMs: t1 - t0, inferenceMs: t2 - t1 }, transfer: [logits.buffer] };
+  return {
+    logits,
+    mapClasses: lastMaps ? lastMaps.classes : null,
+    timings: { preprocessMs: t1 - t0, inferenceMs: t2 - t1 },
+    transfer: [logits.buffer],
+  };
+}
+
+// The map of one of the last classification's classes, upsampled to size x size (the model's
+// input grid), scaled to 0..1, coloured, and described in words.
+function classMap({ classIndex, size }) {
+  if (!lastMaps) throw new ModelError(ERROR_KIND.NO_MAP, 'There is no map: classify an image with a model that has one first.');
+  const row = lastMaps.classes.indexOf(classIndex);
+  if (row < 0) {
+    throw new ModelError(ERROR_KIND.NO_MAP, `The model made maps for its ${lastMaps.count} most probable classes only, not for class ${classIndex}.`);
+  }
+  const t0 = performance.now();
+  const { h, w } = lastMaps;
+  const low = lastMaps.maps.subarray(row * h * w, (row + 1) * h * w);
+  const grid = normalize(upsample(low, h, w, size, size));
+  const rgba = colorize(grid);
+  const description = describe(grid, size, size);
+  return {
+    classIndex,
+    model: lastMaps.label,
+    lowRes: [h, w],
+    width: size,
+    height: size,
+    grid,
+    rgba,
+    ...description,
+    mapMs: performance.now() - t0,
+    transfer: [grid.buffer, rgba.buffer],
+  };
 }
 
 async function handle(msg) {
@@ -229,9 +282,12 @@ async function handle(msg) {
       return warmUp(msg);
     case MSG.SET_IMAGE:
       image = { pixels: msg.pixels, width: msg.width, height: msg.height, channels: msg.channels };
+      lastMaps = null;
       return {};
     case MSG.CLASSIFY:
       return classify(msg);
+    case MSG.MAP:
+      return classMap(msg);
     case MSG.TIME_RUNS:
       return timeRuns(msg);
     default:
