@@ -8,8 +8,6 @@ Run: .venv/bin/python -m pytest tests/test_cam.py
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +19,7 @@ from export import cam, measure
 from export.cam import CAM_CLASSES_OUTPUT, CAM_OUTPUT
 from export.pipeline import ExportOptions, load_model, model_inputs, resolve_weights
 from export.registry import get_entry
+from nodejs import run_module
 
 ROOT = Path(__file__).resolve().parents[1]
 CAMMAP_JS = ROOT / "site_app" / "cammap.js"
@@ -148,13 +147,7 @@ def test_a_head_with_two_linear_layers_has_no_map(manifest, models_dir):
 # site_app/cammap.js, in Node.js
 # ---------------------------------------------------------------------------------------
 def run_js(body: str):
-    node = shutil.which("node")
-    if node is None:
-        pytest.fail("node not found: Node.js runs site_app/cammap.js here (and `make` needs it for npm ci)")
-    script = f"import * as m from {json.dumps(CAMMAP_JS.as_uri())};\nconsole.log(JSON.stringify({body}));"
-    done = subprocess.run([node, "--input-type=module", "-e", script], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+    return run_module(CAMMAP_JS, "m", body)
 
 
 @pytest.mark.parametrize("shape", [(7, 7, 224), (8, 8, 240), (9, 9, 260), (13, 13, 224), (1, 1, 5)])

@@ -10,8 +10,6 @@ Run: .venv/bin/python -m pytest tests/test_format.py
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -19,6 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 import lwm_format  # hooks/ is on pytest's pythonpath (pyproject.toml)
+from nodejs import run_module
 
 CASES = json.loads((ROOT / "tests" / "format_cases.json").read_text())["cases"]
 FORMAT_JS = ROOT / "site_app" / "format.js"
@@ -35,13 +34,7 @@ def js_name(kind: str) -> str:
 
 def run_js(body: str):
     """Run ``body`` in Node.js with site_app/format.js imported as ``format``; its JSON output."""
-    node = shutil.which("node")
-    if node is None:
-        pytest.fail("node not found: Node.js runs site_app/format.js here (and `make` needs it for npm ci)")
-    script = f"import * as format from {json.dumps(FORMAT_JS.as_uri())};\nconsole.log(JSON.stringify({body}));"
-    done = subprocess.run([node, "--input-type=module", "-e", script], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+    return run_module(FORMAT_JS, "format", body)
 
 
 @pytest.fixture(scope="module")
