@@ -118,7 +118,6 @@ def test_the_maps_add_no_weights_and_leave_the_classifiers_figures_alone(manifes
     for key in with_map(manifest):
         entry = manifest["models"][key]
         for name, extra in entry["cam"]["extra_bytes"].items():
-            v = entry["variants"][name]
             # a few nodes and constants: no copy of the classifier's weights (>= 1000 values)
             assert 0 < extra < 2000, (key, name, extra)
         # depth and peak memory are the classifier's: the maps' branch is not counted
