@@ -139,13 +139,12 @@ def _published_table(arch: str, series: list[dict]) -> str:
         for p in s["points"]:
             ours = _scaling_at(arch, p)
             rows.append([
-                escape(p["label"]),
+                f'{escape(p["label"])}<br><a href="{escape(s["url"])}">{escape(s["ref"])}</a>',
                 fmt_count(p["params_m"] * 1e6), fmt_count(ours["params"]),
                 fmt_count(p["macs_m"] * 1e6), fmt_count(ours["macs"]),
                 f"{p['top1']:.1f} %",
-                f'<a href="{escape(s["url"])}">{escape(s["ref"])}</a>',
             ])
-    head = ["Setting", "Parameters: paper", "here", "Mult-adds: paper", "here", "Top-1: paper", "Source"]
+    head = ["Setting and source", "Parameters: paper", "here", "Mult-adds: paper", "here", "Top-1: paper"]
     return lwm_html.table(head, rows, caption="The chart's published points, each beside the count of "
                           "the same setting by <code>export/scaling.py</code> (here)")
 
