@@ -37,7 +37,7 @@ ASSETS: list[tuple[str, str, tuple[str, ...]]] = [
     # the in-page Python (docs/exercise.md, the compare page's console)
     ("site_app/py", "app/py", ("*.js", "*.py", "*.css")),
     # the exporter's own catalog, so Pyodide builds `models` with the very same code, and the
-    # layer tables the MobileNet builders read (the architecture pages' scaling controls)
+    # layer tables the MobileNet and EfficientNet builders read (the architecture pages' scaling controls)
     ("export", "app/py", ("catalog.py", "scaling.py")),
 ]
 

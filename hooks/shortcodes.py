@@ -37,6 +37,7 @@ import lwm_html
 import lwm_lesson
 import lwm_techniques
 from lwm_context import Context, ordered
+from lwm_format import fmt_count
 from manifest import load_manifest
 
 from export import scaling  # the same arithmetic the page runs in Pyodide
@@ -114,28 +115,90 @@ def message(ctx: Context, arg: str | None) -> str:
     return types[arg]
 
 
+# The controls' labels and symbols (the MobileNet papers call the width multiplier alpha; the
+# EfficientNet paper's alpha is its depth coefficient, so there width is w, as in its Eq. 3)
+_CONTROL_LABELS = {
+    "phi": ("Compound coefficient φ", "φ"),
+    "width_mult": ("Width multiplier", None),
+    "depth_mult": ("Depth multiplier d", "d"),
+    "resolution": ("Input resolution", None),
+}
+_WIDTH_SYMBOL = {"mobilenet_v1": "α", "mobilenet_v2": "α", "efficientnet_b0": "w"}
+_START = {"phi": 0, "width_mult": 1.0, "depth_mult": 1.0, "resolution": 224}
+
+
+def _scaling_at(arch: str, at: dict) -> dict:
+    return scaling.describe(arch, at["width_mult"], at["resolution"], at.get("depth_mult", 1.0))
+
+
+def _published_table(arch: str, series: list[dict]) -> str:
+    """Every published point beside this module's figures at the same setting: the reader
+    sees where the paper's rounding, or its own way of counting, parts from ours."""
+    rows = []
+    for s in series:
+        for p in s["points"]:
+            ours = _scaling_at(arch, p)
+            rows.append([
+                f'{escape(p["label"])}<br><a href="{escape(s["url"])}">{escape(s["ref"])}</a>',
+                fmt_count(p["params_m"] * 1e6), fmt_count(ours["params"]),
+                fmt_count(p["macs_m"] * 1e6), fmt_count(ours["macs"]),
+                f"{p['top1']:.1f} %",
+            ])
+    head = ["Setting and source", "Parameters: paper", "here", "Mult-adds: paper", "here", "Top-1: paper"]
+    return lwm_html.table(head, rows, caption="The chart's published points, each beside the count of "
+                          "the same setting by <code>export/scaling.py</code> (here)")
+
+
 def scaling_explorer(ctx: Context, arg: str | None) -> str:
-    """The width/resolution controls of an architecture page (site_app/py/scaling.js). The
-    starting figures come from export/scaling.py here; every later one from the same file
-    run by Pyodide in the page, which starts only when the reader first moves a control."""
-    if arg not in scaling.ARCHITECTURES:
-        raise PluginError(f"no scaling description for {arg!r}; known: {', '.join(scaling.ARCHITECTURES)}")
+    """The scaling controls of an architecture page (site_app/py/scaling.js): width and
+    resolution, and for EfficientNet depth and the compound coefficient phi. The starting
+    figures, the chart's extent and the phi settings come from export/scaling.py here; every
+    later figure from the same file run by Pyodide in the page, which starts only when the
+    reader first moves a control."""
+    if arg not in scaling.CONTROLS:
+        raise PluginError(f"no scaling controls for {arg!r}; known: {', '.join(scaling.CONTROLS)}")
+    ranges = scaling.CONTROLS[arg]
+    controls = []
+    for key, (low, high, step) in ranges.items():
+        label, symbol = _CONTROL_LABELS[key]
+        if key == "width_mult":
+            symbol = _WIDTH_SYMBOL[arg]
+            label = f"{label} {symbol}"
+        controls.append({"key": key, "label": label, "symbol": symbol, "min": low, "max": high,
+                         "step": step, "value": _START[key]})
+    lowest = {key: low for key, (low, _, _) in ranges.items()}
+    highest = {key: high for key, (_, high, _) in ranges.items()}
     data = {
         "arch": arg,
-        "initial": scaling.describe(arg, 1.0, 224),
-        "extent": scaling.describe(arg, scaling.WIDTH_RANGE[1], scaling.RESOLUTION_RANGE[1]),
-        "widthRange": scaling.WIDTH_RANGE,
-        "resolutionRange": scaling.RESOLUTION_RANGE,
-        "published": scaling.PUBLISHED.get(arg),
+        "controls": controls,
+        "initial": _scaling_at(arg, _START),
+        "extent": _scaling_at(arg, highest),
+        "floor": _scaling_at(arg, lowest),
+        # EfficientNet spans two decades of MACs (B0 to B7): log axes, and bars per setting
+        "logScale": "phi" in ranges,
+        "published": scaling.PUBLISHED.get(arg, []),
     }
+    if "phi" in ranges:
+        low, high, step = ranges["phi"]
+        phis = [low + i * step for i in range(int(round((high - low) / step)) + 1)]
+        data["phi"] = [dict(scaling.compound(phi), **_counts(_scaling_at(arg, scaling.compound(phi))))
+                       for phi in phis]
+        data["presets"] = [{"name": f"EfficientNet-{name}", "short": name, "width_mult": w, "depth_mult": d,
+                            "resolution": r} for name, (w, d, r, _) in scaling.EFFICIENTNET_B.items()]
     # "</" cannot end the script element early: JSON allows the escaped slash
     payload = json.dumps(data).replace("</", "<\\/")
+    table = _published_table(arg, data["published"]) if data["published"] else ""
     return (
         f'<div class="lwm-scaling" data-arch="{escape(arg)}">'
         f'<script type="application/json">{payload}</script>'
         '<noscript><p>The scaling controls need JavaScript.</p></noscript></div>\n'
+        f'{table}\n'
         f'<script type="module" src="{ctx.root}app/py/scaling.js"></script>'
     )
+
+
+def _counts(d: dict) -> dict:
+    return {"params": d["params"], "macs": d["macs"]}
 
 
 MARKERS: dict[str, Callable[[Context, str | None], str]] = {

@@ -266,6 +266,29 @@ def test_ordinary_comments_are_left_alone(render):
     assert render(text) == text
 
 
+def test_scaling_marker_embeds_the_modules_figures_and_the_published_points(render):
+    import json
+
+    from export import scaling
+
+    html = render("<!-- scaling: efficientnet_b0 -->")
+    data = json.loads(re.search(r'<script type="application/json">(.*?)</script>', html, re.S).group(1))
+    assert [c["key"] for c in data["controls"]] == ["phi", "width_mult", "depth_mult", "resolution"]
+    assert data["initial"] == scaling.describe("efficientnet_b0", 1.0, 224, 1.0)
+    # each phi setting is Equation 3's, with this module's counts for the chart's dashed line
+    assert [p["phi"] for p in data["phi"]] == [i / 2 for i in range(15)]
+    for p in data["phi"]:
+        d = scaling.describe("efficientnet_b0", p["width_mult"], p["resolution"], p["depth_mult"])
+        assert (p["params"], p["macs"]) == (d["params"], d["macs"])
+    # one table row per published point: the paper's figures beside this module's, and the source
+    for p in scaling.PUBLISHED["efficientnet_b0"][0]["points"]:
+        d = scaling.describe("efficientnet_b0", p["width_mult"], p["resolution"], p["depth_mult"])
+        source = '<a href="https://arxiv.org/abs/1905.11946v5">EfficientNet, Table 2</a>'
+        cells = [f'{p["label"]}<br>{source}', fmt_count(p["params_m"] * 1e6), fmt_count(d["params"]),
+                 fmt_count(p["macs_m"] * 1e6), fmt_count(d["macs"]), f"{p['top1']:.1f} %"]
+        assert "<tr><td>" + "</td><td>".join(cells) + "</td></tr>" in html
+
+
 @pytest.mark.parametrize(
     "markdown, message",
     [
@@ -276,6 +299,7 @@ def test_ordinary_comments_are_left_alone(render):
         ("<!-- chart: pie -->", "unknown chart"),
         ("<!-- value: resnet50 colour -->", "unknown field"),
         ("<!-- diagram: no-such-diagram -->", "no diagram"),
+        ("<!-- scaling: efficientnet_lite0 -->", "no scaling controls"),
     ],
 )
 def test_mistakes_fail_with_a_message(render, markdown, message):

@@ -36,6 +36,13 @@ from ..weights import (
     torchvision_citation,
     torchvision_weights,
 )
+from ..scaling import (
+    EFFICIENTNET_B,
+    EFFICIENTNET_HEAD_CH,
+    EFFICIENTNET_LITE,
+    EFFICIENTNET_STEM_CH,
+    efficientnet_stages,
+)
 from ._layers import conv_bn_act, init_weights, make_divisible
 
 # B0 uses swish (SiLU) after every conv-BN, and BatchNorm's PyTorch defaults (eps 1e-5),
@@ -201,42 +208,9 @@ class LiteMBConv(nn.Module):
         return out
 
 
-# EfficientNet-B0 baseline, paper Table 1 (stages 2-8; stage 1 is the 3x3 stem conv with 32
-# channels, stage 9 the 1x1 head conv with 1280). MBConv6 means expansion 6; the stride is
-# that of each stage's first block, where the resolution halves. Lite uses the same rows.
-# fmt: off
-_STAGES = [
-    # e, k, s,   c, n
-    (1, 3, 1,  16, 1),
-    (6, 3, 2,  24, 2),
-    (6, 5, 2,  40, 2),
-    (6, 3, 2,  80, 3),
-    (6, 5, 1, 112, 3),
-    (6, 5, 2, 192, 4),
-    (6, 3, 1, 320, 1),
-]
-# fmt: on
-_STEM, _HEAD = 32, 1280
-
-
-def _stage_configs(
-    width: float, depth: float, stem_ch: int, fix_end_repeats: bool
-) -> list[list[tuple[int, int, int, int, int]]]:
-    """Scale ``_STAGES`` and unroll it into per-block (in_ch, out_ch, e, k, s) rows per stage.
-
-    Width rounds channels to multiples of 8; depth rounds repeats up. Lite keeps the repeats
-    of the first and last stage fixed ("fix head and stem").
-    """
-    stages = []
-    in_ch = stem_ch
-    for i, (e, k, s, c, n) in enumerate(_STAGES):
-        out_ch = make_divisible(c * width)
-        fixed = fix_end_repeats and i in (0, len(_STAGES) - 1)
-        repeats = n if fixed else int(math.ceil(n * depth))
-        # only the first block of a stage changes resolution and width
-        stages.append([(in_ch if j == 0 else out_ch, out_ch, e, k, s if j == 0 else 1) for j in range(repeats)])
-        in_ch = out_ch
-    return stages
+# The B0 layout (paper Table 1: e, k, s, c, n), its width and depth scaling and the published
+# models' coefficients are data in export/scaling.py, shared with the docs page's scaling
+# controls (run by Pyodide): one table, read by these builders and by that arithmetic.
 
 
 class EfficientNet(nn.Module):
@@ -251,8 +225,8 @@ class EfficientNet(nn.Module):
         num_classes: int = 1000,
     ) -> None:
         super().__init__()
-        stem_ch = make_divisible(_STEM * width_mult)
-        stages = _stage_configs(width_mult, depth_mult, stem_ch, fix_end_repeats=False)
+        stages = efficientnet_stages(width_mult, depth_mult)
+        stem_ch = stages[0][0][0]
         total = sum(len(st) for st in stages)
         layers: list[nn.Module] = [_cna(3, stem_ch, 3, stride=2)]
         idx = 0
@@ -263,7 +237,7 @@ class EfficientNet(nn.Module):
                 blocks.append(MBConv(in_ch, out_ch, e, k, s, stochastic_depth_prob * idx / total))
                 idx += 1
             layers.append(nn.Sequential(*blocks))
-        last_ch, head_ch = stages[-1][-1][1], make_divisible(_HEAD * width_mult)
+        last_ch, head_ch = stages[-1][-1][1], make_divisible(EFFICIENTNET_HEAD_CH * width_mult)
         layers.append(_cna(last_ch, head_ch, kernel_size=1))
         self.features = nn.Sequential(*layers)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
@@ -292,20 +266,20 @@ class EfficientNetLite(nn.Module):
         num_classes: int = 1000,
     ) -> None:
         super().__init__()
-        stages = _stage_configs(width_mult, depth_mult, _STEM, fix_end_repeats=True)
+        stages = efficientnet_stages(width_mult, depth_mult, fix_end_repeats=True)
         rows = [row for stage in stages for row in stage]
         self.act = nn.ReLU6(inplace=True)
-        self._stem_pad, self._conv_stem = _tf_conv(3, _STEM, 3, 2)
-        self._bn0 = _lite_bn(_STEM)
+        self._stem_pad, self._conv_stem = _tf_conv(3, EFFICIENTNET_STEM_CH, 3, 2)
+        self._bn0 = _lite_bn(EFFICIENTNET_STEM_CH)
         self._blocks = nn.ModuleList(
             LiteMBConv(in_ch, out_ch, e, k, s, stochastic_depth_prob * i / len(rows))
             for i, (in_ch, out_ch, e, k, s) in enumerate(rows)
         )
-        self._conv_head = nn.Conv2d(rows[-1][1], _HEAD, 1, bias=False)
-        self._bn1 = _lite_bn(_HEAD)
+        self._conv_head = nn.Conv2d(rows[-1][1], EFFICIENTNET_HEAD_CH, 1, bias=False)
+        self._bn1 = _lite_bn(EFFICIENTNET_HEAD_CH)
         self._avg_pooling = nn.AdaptiveAvgPool2d(1)
         self._dropout = nn.Dropout(dropout)
-        self._fc = nn.Linear(_HEAD, num_classes)
+        self._fc = nn.Linear(EFFICIENTNET_HEAD_CH, num_classes)
         init_weights(self, linear="uniform")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -396,22 +370,30 @@ EFFICIENTNET_LITE2_WEIGHTS = _lite_weights(
 # fmt: on
 
 
+def _coefficients(table: dict, name: str, overrides: dict) -> dict:
+    width, depth, _resolution, dropout = table[name]  # the input size is the weights' metadata
+    return {"width_mult": width, "depth_mult": depth, "dropout": dropout, **overrides}
+
+
+# Coefficients (width, depth, dropout) from export/scaling.py's tables: B0 from the authors'
+# efficientnet_builder.py, Lite from TF's efficientnet_lite_builder.py. Keyword arguments
+# override them, as MobileNetV2's builder takes a width_mult: tests/test_scaling.py builds
+# B0 scaled that way (the export never does).
 @register_model(family="efficientnet", weights=EFFICIENTNET_B0_WEIGHTS, title="EfficientNet-B0")
 def efficientnet_b0(**kwargs) -> EfficientNet:
-    return EfficientNet(width_mult=1.0, depth_mult=1.0, dropout=0.2, **kwargs)
+    return EfficientNet(**_coefficients(EFFICIENTNET_B, "B0", kwargs))
 
 
-# Lite coefficients (width, depth, resolution, dropout) from TF's efficientnet_lite_builder.py.
 @register_model(family="efficientnet", weights=EFFICIENTNET_LITE0_WEIGHTS, title="EfficientNet-Lite0")
 def efficientnet_lite0(**kwargs) -> EfficientNetLite:
-    return EfficientNetLite(width_mult=1.0, depth_mult=1.0, dropout=0.2, **kwargs)
+    return EfficientNetLite(**_coefficients(EFFICIENTNET_LITE, "lite0", kwargs))
 
 
 @register_model(family="efficientnet", weights=EFFICIENTNET_LITE1_WEIGHTS, title="EfficientNet-Lite1")
 def efficientnet_lite1(**kwargs) -> EfficientNetLite:
-    return EfficientNetLite(width_mult=1.0, depth_mult=1.1, dropout=0.2, **kwargs)
+    return EfficientNetLite(**_coefficients(EFFICIENTNET_LITE, "lite1", kwargs))
 
 
 @register_model(family="efficientnet", weights=EFFICIENTNET_LITE2_WEIGHTS, title="EfficientNet-Lite2")
 def efficientnet_lite2(**kwargs) -> EfficientNetLite:
-    return EfficientNetLite(width_mult=1.1, depth_mult=1.2, dropout=0.3, **kwargs)
+    return EfficientNetLite(**_coefficients(EFFICIENTNET_LITE, "lite2", kwargs))

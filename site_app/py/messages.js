@@ -15,7 +15,7 @@ export const MSG = Object.freeze({
 export const RUN_KIND = Object.freeze({
   EXERCISE: 'exercise',     // fresh namespace, then the grader
   CONSOLE: 'console',       // the console's persistent namespace; echoes the last expression
-  SCALING: 'scaling',       // {arch, width, resolution}: scaling.describe_json, no learner code
+  SCALING: 'scaling',       // {arch, width, resolution, depth}: scaling.describe_json, no learner code
 });
 
 // A run still going after this long is stopped by terminating the worker (a busy

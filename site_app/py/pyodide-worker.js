@@ -11,7 +11,8 @@ import { MSG, RUN_KIND } from './messages.js';
 const PYODIDE_DIR = new URL('../../vendor/pyodide/', import.meta.url).href;
 const MANIFEST_URL = new URL('../../models/models.json', import.meta.url).href;
 // written into Pyodide's file system before sandbox.py (which imports catalog and grader)
-// loads; scaling.py is export/scaling.py, the layer tables the MobileNet builders read
+// loads; scaling.py is export/scaling.py, the layer tables the MobileNet and EfficientNet
+// builders read
 const PY_FILES = ['catalog.py', 'grader.py', 'sandbox.py', 'scaling.py'];
 const PY_DIR = '/home/pyodide/lwm';
 
@@ -115,7 +116,7 @@ self.onmessage = async (event) => {
       // both are coroutines (top-level await is allowed); a PyProxy coroutine is awaitable
       let text;
       if (message.kind === RUN_KIND.SCALING) {
-        text = scaling.describe_json(message.arch, message.width, message.resolution);
+        text = scaling.describe_json(message.arch, message.width, message.resolution, message.depth ?? 1);
       } else {
         text = await (message.kind === RUN_KIND.CONSOLE
           ? sandbox.run_console(message.code)

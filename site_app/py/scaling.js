@@ -1,8 +1,10 @@
 // The architecture pages' scaling controls (<!-- scaling: mobilenet_v1 -->, hooks/shortcodes.py).
-// Width multiplier and resolution sliders; every figure after the first comes from
-// export/scaling.py run by Pyodide (RUN_KIND.SCALING), the module the PyTorch builders read.
-// Pyodide starts only when the reader first moves a control: the starting figures are the
-// same module's, computed when the site was built and embedded in the page.
+// Sliders for the width multiplier and the resolution, and on the EfficientNet page the depth
+// multiplier, the compound coefficient φ and the published models B0-B7. Every figure after
+// the first comes from export/scaling.py run by Pyodide (RUN_KIND.SCALING), the module the
+// PyTorch builders read. Pyodide starts only when the reader first moves a control: the
+// starting figures, the φ settings and the chart's extent are the same module's, computed
+// when the site was built and embedded in the page.
 
 import { RUN_KIND } from './messages.js';
 import { getRunner } from './runner.js';
@@ -11,9 +13,12 @@ import './style.js';
 import { fmtBytes, fmtCount } from '../format.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
-const CHART = { w: 420, h: 240, left: 48, right: 12, top: 12, bottom: 36 };
+const CHART = { w: 420, h: 250, left: 48, right: 14, top: 12, bottom: 36 };
+// one hollow marker per published series, in order: circle, square, diamond
+const MARKERS = ['○', '□', '◇'];
 
 const exact = (n) => n.toLocaleString('en-US');
+const decimals = (step) => (String(step).split('.')[1] || '').length;
 
 function svg(tag, attrs = {}, text) {
   const el = document.createElementNS(SVG, tag);
@@ -22,14 +27,26 @@ function svg(tag, attrs = {}, text) {
   return el;
 }
 
-function slider(id, label, [min, max], step, value, format) {
-  const input = element('input', { type: 'range', id, min, max, step, value });
-  const out = element('output', { htmlFor: id, textContent: format(value) });
-  input.setAttribute('aria-valuetext', format(value));
+// How a control writes its value: 'α = 0.50', 'd = 1.4', 'φ = 2.5', '224×224 px'
+function formatter(c) {
+  if (c.key === 'resolution') return (v) => `${v}×${v} px`;
+  return (v) => `${c.symbol} = ${Number(v).toFixed(decimals(c.step))}`;
+}
+
+function slider(id, c) {
+  const format = formatter(c);
+  const input = element('input', { type: 'range', id, min: c.min, max: c.max, step: c.step, value: c.value });
+  const out = element('output', { htmlFor: id, textContent: format(c.value) });
+  input.setAttribute('aria-valuetext', format(c.value));
   const row = element('div', { className: 'lwm-scaling-control' }, [
-    element('label', { htmlFor: id, textContent: label }), input, out,
+    element('label', { htmlFor: id, textContent: c.label }), input, out,
   ]);
-  return { row, input, out, format };
+  const set = (v) => {
+    input.value = v;
+    out.textContent = format(input.value);
+    input.setAttribute('aria-valuetext', format(input.value));
+  };
+  return { key: c.key, symbol: c.symbol, row, input, out, set, get: () => Number(input.value) };
 }
 
 function figure(label) {
@@ -37,54 +54,184 @@ function figure(label) {
   return { value, nodes: [element('dt', { textContent: label }), value] };
 }
 
+// Axes: linear in millions (the MobileNets), or logarithmic over decades (EfficientNet)
+function makeScale(lo, hi, log, from, to) {
+  if (!log) return { at: (v) => from + (v / hi) * (to - from), lo: 0, hi, log };
+  const [a, b] = [Math.log10(lo), Math.log10(hi)];
+  return { at: (v) => from + ((Math.log10(v) - a) / (b - a)) * (to - from), lo, hi, log };
+}
+
+function ticks(scale) {
+  if (scale.log) {
+    const out = [];
+    for (let e = Math.floor(Math.log10(scale.lo)); e <= Math.ceil(Math.log10(scale.hi)); e += 1) {
+      for (const k of [1, 2, 5]) {
+        const v = k * 10 ** e;
+        if (v >= scale.lo && v <= scale.hi) out.push(v);
+      }
+    }
+    return out;
+  }
+  const step = [1, 2, 5, 10].map((k) => k * 10 ** Math.floor(Math.log10(scale.hi / 4))).find((s) => scale.hi / s <= 6);
+  const out = [];
+  for (let v = 0; v <= scale.hi; v += step) out.push(v);
+  return out;
+}
+
+function drawAxes(chart, xs, ys) {
+  const { h, bottom, left } = CHART;
+  const x0 = xs.at(xs.lo);
+  const y0 = ys.at(ys.lo);
+  chart.append(svg('line', { x1: x0, y1: y0, x2: xs.at(xs.hi), y2: y0, class: 'lwm-scaling-axis' }),
+    svg('line', { x1: x0, y1: y0, x2: x0, y2: ys.at(ys.hi), class: 'lwm-scaling-axis' }));
+  // linear axes count millions; log axes write each tick as the site writes counts (10 M, 1 G)
+  const label = (v, scale) => (scale.log ? fmtCount(v) : `${scale === ys ? (v / 1e6).toFixed(1) : Math.round(v / 1e6)}`);
+  for (const v of ticks(xs)) {
+    chart.append(svg('text', { x: xs.at(v), y: h - bottom + 14, 'text-anchor': 'middle' }, label(v, xs)));
+  }
+  for (const v of ticks(ys)) {
+    chart.append(svg('text', { x: left - 6, y: ys.at(v) + 3, 'text-anchor': 'end' }, label(v, ys)));
+  }
+  const unit = xs.log ? ' (log scale)' : ' (millions)';
+  const mid = (ys.at(ys.lo) + ys.at(ys.hi)) / 2;
+  chart.append(svg('text', { x: (x0 + xs.at(xs.hi)) / 2, y: h - 4, 'text-anchor': 'middle' }, `MACs${unit}`),
+    svg('text', { x: 10, y: mid, transform: `rotate(-90 10 ${mid})`, 'text-anchor': 'middle' }, `Parameters${unit}`));
+}
+
+function marker(shape, x, y) {
+  if (shape === 1) return svg('rect', { x: x - 4, y: y - 4, width: 8, height: 8 });
+  if (shape === 2) return svg('polygon', { points: `${x},${y - 5.5} ${x + 5.5},${y} ${x},${y + 5.5} ${x - 5.5},${y}` });
+  return svg('circle', { cx: x, cy: y, r: 5 });
+}
+
+// The published points: a hollow marker per point, its source in a tooltip (<title>)
+function drawPublished(chart, series, xs, ys) {
+  series.forEach((s, i) => {
+    for (const p of s.points) {
+      const [x, y] = [xs.at(p.macs_m * 1e6), ys.at(p.params_m * 1e6)];
+      const g = svg('g', { class: 'lwm-scaling-published' });
+      g.append(svg('title', {}, `${p.label}: ${fmtCount(p.params_m * 1e6)} parameters, ` +
+        `${fmtCount(p.macs_m * 1e6)} mult-adds, top-1 ${p.top1} % (${s.source})`), marker(i, x, y));
+      if (s.labels) g.append(svg('text', { x: x + 7, y: y + 3 }, p.short));
+      chart.append(g);
+    }
+  });
+}
+
+function legend(data) {
+  const parts = ['Filled: this setting, computed by export/scaling.py.'];
+  if (data.phi) parts.push(' Dashed: Equation 3 from φ = 0 to 7, the same arithmetic.');
+  const items = data.published.map((s, i) => {
+    const settings = s.settings
+      ? [' (', element('a', { href: s.settings.url, textContent: s.settings.text }), ')'] : [];
+    return element('li', {}, [`${MARKERS[i]} `, element('a', { href: s.url, textContent: s.source }), ...settings]);
+  });
+  return element('div', { className: 'lwm-scaling-source' }, [
+    element('p', { textContent: parts.join('') }),
+    ...(items.length ? [element('p', { textContent: 'Hollow: the papers\' published points (hover for their figures; the table below lists them all):' }),
+      element('ul', {}, items)] : []),
+  ]);
+}
+
 function setUp(root, data) {
   const runner = getRunner();
-  const id = (s) => `scaling-${data.arch}-${s}`;
-  const width = slider(id('width'), 'Width multiplier α', data.widthRange, 0.05, 1, (v) => `α = ${Number(v).toFixed(2)}`);
-  const res = slider(id('resolution'), 'Input resolution', data.resolutionRange, 4, 224, (v) => `${v}×${v} px`);
+  const sliders = data.controls.map((c) => slider(`scaling-${data.arch}-${c.key}`, c));
+  const byKey = Object.fromEntries(sliders.map((s) => [s.key, s]));
+  const dims = sliders.filter((s) => s.key !== 'phi');  // what describe() takes
   const params = figure('Parameters');
   const macs = figure('MACs (multiply-accumulates, one image)');
   const memory = figure('Peak activation memory (fp32, batch 1)');
   const status = element('p', { className: 'py-status' });
   status.setAttribute('role', 'status');
+  const setting = element('p', { className: 'lwm-scaling-setting' });
   const bars = element('table', { className: 'lwm-scaling-stages' });
-  bars.append(element('caption', { textContent: 'MACs per stage (bar length on the scale of α = 1.4 at 300 px)' }));
+  bars.append(element('caption', {
+    textContent: data.logScale
+      ? 'MACs per stage (bar length relative to this setting\'s largest stage)'
+      : 'MACs per stage (bar length on the scale of the largest setting the controls offer)',
+  }));
   const chart = svg('svg', { viewBox: `0 0 ${CHART.w} ${CHART.h}`, role: 'img', class: 'lwm-scaling-chart' });
   const chartTitle = svg('title');
   chart.append(chartTitle);
 
+  // EfficientNet: the published models as buttons, which set width, depth and resolution
+  const presetButtons = (data.presets ?? []).map((p) => {
+    const b = element('button', { type: 'button', className: 'md-button', textContent: p.short });
+    b.setAttribute('aria-label', `${p.name}: w = ${p.width_mult}, d = ${p.depth_mult}, ${p.resolution} px`);
+    b.addEventListener('click', () => {
+      for (const key of ['width_mult', 'depth_mult', 'resolution']) byKey[key].set(p[key]);
+      changed();
+    });
+    return b;
+  });
+  const presets = data.presets ? element('div', { className: 'lwm-scaling-presets', role: 'group' }, [
+    element('span', { textContent: 'Published models (the authors\' settings):' }), ...presetButtons,
+  ]) : null;
+  presets?.setAttribute('aria-label', 'Published models');
+
   root.setAttribute('role', 'region');
   root.setAttribute('aria-label', 'What does scaling buy?');
   root.replaceChildren(
-    element('div', { className: 'lwm-scaling-controls' }, [width.row, res.row]),
+    element('div', { className: 'lwm-scaling-controls' }, sliders.map((s) => s.row)),
+    ...(presets ? [presets] : []), setting,
     element('dl', { className: 'lwm-scaling-figures' }, [...params.nodes, ...macs.nodes, ...memory.nodes]),
-    status, chart, publishedNote(data.published), bars,
+    status, chart, legend(data), bars,
   );
 
-  const xMax = data.extent.macs * 1.05;
-  const yMax = data.extent.params * 1.05;
-  const x = (m) => CHART.left + (m / xMax) * (CHART.w - CHART.left - CHART.right);
-  const y = (p) => CHART.h - CHART.bottom - (p / yMax) * (CHART.h - CHART.top - CHART.bottom);
-  drawAxes(chart, x, y, xMax, yMax);
-  for (const p of data.published?.points ?? []) {
-    const g = svg('g', { class: 'lwm-scaling-published' });
-    g.append(svg('circle', { cx: x(p.macs_m * 1e6), cy: y(p.params_m * 1e6), r: 5 }),
-      svg('text', { x: x(p.macs_m * 1e6) + 7, y: y(p.params_m * 1e6) + 4 }, `paper α=${p.width_mult}`));
-    chart.append(g);
+  const { w, h, left, right, top, bottom } = CHART;
+  // a margin around the smallest and largest settings the controls offer
+  const bounds = (key) => (data.logScale
+    ? [data.floor[key] / 1.3, data.extent[key] * 1.3] : [0, data.extent[key] * 1.05]);
+  const xs = makeScale(...bounds('macs'), data.logScale, left, w - right);
+  const ys = makeScale(...bounds('params'), data.logScale, h - bottom, top);
+  drawAxes(chart, xs, ys);
+  if (data.phi) {
+    const pts = data.phi.map((p) => `${xs.at(p.macs)},${ys.at(p.params)}`).join(' ');
+    chart.append(svg('polyline', { points: pts, class: 'lwm-scaling-path' }));
   }
+  drawPublished(chart, data.published, xs, ys);
   const current = svg('circle', { r: 6, class: 'lwm-scaling-current' });
   chart.append(current);
 
-  const stageMax = Math.max(...data.extent.stages.map((s) => s.macs));
+  // 'α = 0.5, 224 px' or 'w = 1.2, d = 1.4, 300 px'
+  const describeSetting = (d) => dims.map((s) => (s.key === 'resolution'
+    ? `${d.resolution} px` : `${s.symbol} = ${d[s.key]}`)).join(', ');
+
+  // which published model, or which φ of Equation 3, the controls now show (a lookup in the
+  // embedded tables, not arithmetic)
+  function describeMatch() {
+    const now = Object.fromEntries(dims.map((s) => [s.key, s.get()]));
+    const same = (p) => dims.every((s) => Math.abs(p[s.key] - now[s.key]) < 1e-9);
+    const equation = (p) => `Equation 3 at φ = ${p.phi} (d = ${p.exact.depth_mult.toFixed(2)}, ` +
+      `w = ${p.exact.width_mult.toFixed(2)}, ${p.exact.resolution.toFixed(0)} px), rounded to the controls' steps`;
+    const names = [
+      ...(data.presets ?? []).filter(same).map((p) => `${p.name} as the authors build it`),
+      ...(data.phi ?? []).filter(same).map(equation),
+    ];
+    setting.textContent = names.length ? `This setting is ${names.join('; and ')}.` : 'This setting is your own.';
+    for (const [i, b] of presetButtons.entries()) b.setAttribute('aria-pressed', String(same(data.presets[i])));
+    setting.hidden = !data.presets;
+    const phi = byKey.phi;
+    if (phi) {
+      // φ shows its value only while the other controls hold its setting
+      const p = data.phi.find((q) => Math.abs(q.phi - phi.get()) < 1e-9);
+      const text = same(p) ? `φ = ${p.phi}` : 'φ: none';
+      phi.out.textContent = text;
+      phi.input.setAttribute('aria-valuetext', text);
+    }
+  }
+
+  let stageMax = Math.max(...data.extent.stages.map((s) => s.macs));
   function render(d) {
     params.value.textContent = `${exact(d.params)} (${fmtCount(d.params)})`;
     macs.value.textContent = `${exact(d.macs)} (${fmtCount(d.macs)})`;
     memory.value.textContent = `${exact(d.peak_activation_bytes)} bytes (${fmtBytes(d.peak_activation_bytes)})`;
-    current.setAttribute('cx', x(d.macs));
-    current.setAttribute('cy', y(d.params));
-    chartTitle.textContent = `Parameters against MACs: this setting (α = ${d.width_mult}, ${d.resolution} px) ` +
+    current.setAttribute('cx', xs.at(d.macs));
+    current.setAttribute('cy', ys.at(d.params));
+    chartTitle.textContent = `Parameters against MACs: this setting (${describeSetting(d)}) ` +
       `at ${fmtCount(d.macs)} MACs and ${fmtCount(d.params)} parameters` +
-      (data.published ? ', with the paper\'s published points' : '');
+      (data.published.length ? ', with the papers\' published points' : '');
+    if (data.logScale) stageMax = Math.max(...d.stages.map((s) => s.macs));
     const rows = d.stages.map((s) => {
       const bar = element('span', { className: 'lwm-scaling-bar' });
       bar.style.width = `${(100 * s.macs) / stageMax}%`;
@@ -99,6 +246,7 @@ function setUp(root, data) {
     root.dataset.macs = d.macs;
   }
   render(data.initial);
+  describeMatch();
 
   // one request in flight; the latest setting wins
   let wanted = null;
@@ -116,7 +264,7 @@ function setUp(root, data) {
           status.textContent = `Python could not compute this setting (${result.error || 'stopped'}).`;
         } else if (!wanted) {
           render(result);
-          status.textContent = `Computed in your browser by export/scaling.py (α = ${request.width}, ${request.resolution} px).`;
+          status.textContent = `Computed in your browser by export/scaling.py (${describeSetting(result)}).`;
         }
       } catch (error) {
         status.textContent = `Python could not start (${error.message}). Move a control to try again.`;
@@ -124,35 +272,26 @@ function setUp(root, data) {
     }
     busy = false;
   }
-  for (const s of [width, res]) {
+  function changed() {
+    describeMatch();
+    wanted = {
+      width: byKey.width_mult.get(),
+      resolution: byKey.resolution.get(),
+      depth: byKey.depth_mult ? byKey.depth_mult.get() : 1,
+    };
+    update();
+  }
+  for (const s of sliders) {
     s.input.addEventListener('input', () => {
-      s.out.textContent = s.format(s.input.value);
-      s.input.setAttribute('aria-valuetext', s.format(s.input.value));
-      wanted = { width: Number(width.input.value), resolution: Number(res.input.value) };
-      update();
+      s.set(s.input.value);
+      if (s.key === 'phi') {
+        // φ sets the other three to Equation 3's values (embedded by the build)
+        const p = data.phi.find((q) => Math.abs(q.phi - s.get()) < 1e-9);
+        for (const key of ['width_mult', 'depth_mult', 'resolution']) byKey[key].set(p[key]);
+      }
+      changed();
     });
   }
-}
-
-function drawAxes(chart, x, y, xMax, yMax) {
-  const { h, bottom, left } = CHART;
-  chart.append(svg('line', { x1: x(0), y1: y(0), x2: x(xMax), y2: y(0), class: 'lwm-scaling-axis' }),
-    svg('line', { x1: x(0), y1: y(0), x2: x(0), y2: y(yMax), class: 'lwm-scaling-axis' }));
-  const step = (max) => [1, 2, 5, 10].map((k) => k * 10 ** Math.floor(Math.log10(max / 4))).find((s) => max / s <= 6);
-  for (let m = 0, s = step(xMax); m <= xMax; m += s) {
-    chart.append(svg('text', { x: x(m), y: h - bottom + 14, 'text-anchor': 'middle' }, `${Math.round(m / 1e6)}`));
-  }
-  for (let p = 0, s = step(yMax); p <= yMax; p += s) {
-    chart.append(svg('text', { x: left - 6, y: y(p) + 4, 'text-anchor': 'end' }, `${(p / 1e6).toFixed(1)}`));
-  }
-  chart.append(svg('text', { x: x(xMax / 2), y: h - 4, 'text-anchor': 'middle' }, 'MACs (millions)'),
-    svg('text', { x: 12, y: y(yMax / 2), transform: `rotate(-90 12 ${y(yMax / 2)})`, 'text-anchor': 'middle' }, 'Parameters (millions)'));
-}
-
-function publishedNote(published) {
-  if (!published) return element('p', { className: 'lwm-scaling-source', textContent: 'Filled: this setting.' });
-  const link = element('a', { href: published.url, textContent: published.source });
-  return element('p', { className: 'lwm-scaling-source' }, ['Hollow circles: ', link, '. Filled: this setting.']);
 }
 
 for (const root of document.querySelectorAll('.lwm-scaling[data-arch]')) {
