@@ -357,10 +357,25 @@ def summarize(times: list[float]) -> dict:
     }
 
 
-def ort_latency_ms(path: str | Path, input_shape: tuple[int, ...], threads: int,
-                   warmup: int = 5, min_runs: int = 20, min_seconds: float = 0.5) -> dict:
-    """Median and p90 latency (ms) of one batch-1 inference with onnxruntime on the CPU:
-    at least ``min_runs`` timed runs over at least ``min_seconds``, at most 500."""
+def time_runs(run_once: Callable[[], object], warmup: int = 5, min_runs: int = 20, min_seconds: float = 0.5) -> dict:
+    """Median and p90 latency (ms) of ``run_once()``, after ``warmup`` untimed runs: at least
+    ``min_runs`` timed runs over at least ``min_seconds``, at most 500. Every native figure
+    (onnxruntime here, LiteRT in export/tflite.py) is taken this way."""
+    for _ in range(warmup):
+        run_once()
+    times = []
+    start = time.perf_counter()
+    while len(times) < min_runs or time.perf_counter() - start < min_seconds:
+        t0 = time.perf_counter()
+        run_once()
+        times.append((time.perf_counter() - t0) * 1000.0)
+        if len(times) >= 500:
+            break
+    return summarize(times)
+
+
+def ort_latency_ms(path: str | Path, input_shape: tuple[int, ...], threads: int) -> dict:
+    """One batch-1 inference with onnxruntime on the CPU, timed by :func:`time_runs`."""
     import onnxruntime as ort
 
     so = ort.SessionOptions()
@@ -370,14 +385,4 @@ def ort_latency_ms(path: str | Path, input_shape: tuple[int, ...], threads: int,
     sess = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
     name = sess.get_inputs()[0].name
     x = np.random.default_rng(0).standard_normal(input_shape).astype(np.float32)
-    for _ in range(warmup):
-        sess.run(None, {name: x})
-    times = []
-    start = time.perf_counter()
-    while len(times) < min_runs or time.perf_counter() - start < min_seconds:
-        t0 = time.perf_counter()
-        sess.run(None, {name: x})
-        times.append((time.perf_counter() - t0) * 1000.0)
-        if len(times) >= 500:
-            break
-    return summarize(times)
+    return time_runs(lambda: sess.run(None, {name: x}))
