@@ -118,8 +118,10 @@ test: tflite
 	$(MAKE) --no-print-directory site
 	$(PY) -m pytest -n $(TEST_JOBS) --dist loadfile
 
-# not a test: measures the browser against native onnxruntime (~10 min on 2 cores), writes benchmarks/results.json
-bench: site
+# not a test: measures the browser against native onnxruntime, and LiteRT.js and native LiteRT
+# on the .tflite copies (~20 min on 2 cores), writes benchmarks/results.json
+bench: tflite
+	$(MAKE) --no-print-directory site
 	$(PY) -m benchmarks.run
 
 clean:
