@@ -189,3 +189,20 @@ def test_a_build_without_tflite_files_offers_onnxruntime_web_only(page, site_url
     classify_sample(page, manifest["samples"][0])
     wait_for_answer(page, shown(manifest, key), "fp32")
     assert diagnostic(page, "Execution provider") == "wasm"
+
+
+def test_a_second_visit_takes_the_tflite_file_from_the_cache(page, site_url, models_dir, manifest):
+    key = with_tflite(manifest)[0]
+    t = manifest["models"][key]["variants"]["fp32"]["tflite"]
+    fetched = []
+    page.on("request", lambda r: r.url.endswith(f"/models/{t['file']}") and fetched.append(r.url))
+    timings = page.get_by_role("table", name="Timings")
+    download = timings.get_by_role("row", name=re.compile(r"^Download"))
+    for visit in ("first", "second"):
+        open_classifier(page, site_url, f"?backend=litert&model={key}")
+        choose_file(page, models_dir / "samples" / "chelsea.png")
+        wait_for_answer(page, shown(manifest, key), "fp32")
+        if visit == "first":
+            expect(download).to_contain_text(fmt_bytes(t["bytes"]))
+    expect(download).to_contain_text("from the browser's cache")
+    assert len(fetched) == 1, fetched  # verified against its sha256 both times, downloaded once
