@@ -164,8 +164,10 @@ def test_one_thread_with_a_note_when_the_page_cannot_be_isolated(browser, site_u
 
 
 def test_service_worker_isolates_a_static_host_with_one_reload(page, site_url_plain, models_dir):
-    navigations = []  # full page loads (replaceState on the address is not one)
-    page.on("load", lambda p: navigations.append(p.url))
+    # full page loads, counted by their document requests (replaceState on the address is not
+    # one): a reload can come before the first document's load event, which then never fires
+    navigations = []
+    page.on("request", lambda r: r.is_navigation_request() and r.frame == page.main_frame and navigations.append(r.url))
     open_classifier(page, site_url_plain)
     assert diagnostic(page, "Cross-origin isolated") == "yes (service worker)"
     assert len(navigations) == 2  # the first load, then exactly one reload
