@@ -2,6 +2,7 @@
 #
 #   make serve   set up, export the default models, build the site and serve it
 #   make test    set up, export, build, then run every test (unit + Playwright)
+#   make tflite  add LiteRT (.tflite) copies of the pretrained models (own venv, .venv-litert)
 #
 # Everything lands in .venv/, node_modules/, build/models/ and site/ (all git-ignored).
 #
@@ -44,7 +45,7 @@ TORCH_INDEX ?=
 # torch's pin, as pyproject.toml has it (read only when TORCH_INDEX is set)
 TORCH_REQ = $(shell grep -o '"torch==[^"]*"' pyproject.toml | tr -d '"')
 
-.PHONY: setup models site serve test bench clean FORCE
+.PHONY: setup models tflite site serve test bench clean FORCE
 
 setup: .venv/.installed node_modules/.package-lock.json
 
@@ -77,6 +78,32 @@ node_modules/.package-lock.json: package.json package-lock.json
 models: setup
 	$(PY) -m export $(EXPORT_ARGS) --out $(MODELS)
 
+# The LiteRT converter (make tflite) lives in a venv of its own: litert-torch brings jax,
+# transformers and LiteRT's converter (~860 MB) that `make models` and the site never need.
+# .venv-litert sees .venv's packages through a .pth file, so torch and every other pin are
+# .venv's very files, not a second copy (1.6 GB more, and most of the install's time); pip
+# installs the `litert` extra of pyproject.toml beside them, constrained by the project's
+# pins, and never changes .venv. --no-compile: Python compiles the few modules the converter
+# imports when it first runs, not all of jax and transformers.
+LITERT_PY := .venv-litert/bin/python
+LITERT_SETUP := import sys, sysconfig, tomllib; \
+  p = tomllib.load(open("pyproject.toml", "rb"))["project"]; \
+  open(".venv-litert/pins.txt", "w").write("\n".join(p["dependencies"]) + "\n"); \
+  open(".venv-litert/requirements.txt", "w").write("\n".join(p["optional-dependencies"]["litert"]) + "\n"); \
+  open(sys.argv[1] + "/lwm-venv.pth", "w").write(sysconfig.get_path("purelib") + "\n")
+.venv-litert/.installed: .venv/.installed pyproject.toml
+	rm -rf .venv-litert
+	"$$($(PY) -c 'import sys; print(sys._base_executable)')" -m venv --without-pip .venv-litert
+	$(PY) -c '$(LITERT_SETUP)' "$$($(LITERT_PY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"
+	$(PY) -m pip --python $(LITERT_PY) install --quiet --no-compile -c .venv-litert/pins.txt -r .venv-litert/requirements.txt
+	touch $@
+
+# .tflite copies of the pretrained models in build/models, recorded in models.json
+# (export/tflite.py); a model unchanged since the last conversion is kept
+tflite: .venv-litert/.installed
+	@test -f $(MODELS)/models.json || $(MAKE) models
+	$(LITERT_PY) -m export.tflite --out $(MODELS)
+
 site: setup
 	@test -f $(MODELS)/models.json || $(MAKE) models
 	$(PY) -m mkdocs build --strict
@@ -84,13 +111,17 @@ site: setup
 serve: site
 	$(PY) site_app/serve.py --dir site --port $(PORT)
 
-# the tests of each file run in one of TEST_JOBS worker processes (pytest-xdist)
+# the tests of each file run in one of TEST_JOBS worker processes (pytest-xdist); the site
+# they test ships the .tflite files too (the classifier's LiteRT.js backend), so they come first
 TEST_JOBS ?= auto
-test: site
+test: tflite
+	$(MAKE) --no-print-directory site
 	$(PY) -m pytest -n $(TEST_JOBS) --dist loadfile
 
-# not a test: measures the browser against native onnxruntime (~10 min on 2 cores), writes benchmarks/results.json
-bench: site
+# not a test: measures the browser against native onnxruntime, and LiteRT.js and native LiteRT
+# on the .tflite copies (~20 min on 2 cores), writes benchmarks/results.json
+bench: tflite
+	$(MAKE) --no-print-directory site
 	$(PY) -m benchmarks.run
 
 clean:

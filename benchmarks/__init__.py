@@ -4,6 +4,7 @@
     latency.py      one model file natively and in the browser (benchworker.js), the MatMul ceiling
     experiments.py  which files and session options move the browser's latency, one change at a time
     coldstart.py    the classifier page's cold start, the bytes it transfers, WebNN
+    litert.py       LiteRT.js beside onnxruntime-web, native LiteRT beside native onnxruntime
 
 The results file's shape is export/bench_results.py (the site's Benchmarks page reads it too).
 """

@@ -6,11 +6,20 @@
 // native onnxruntime's (export/measure.py) and not with decoding, resizing or posting messages. A worker measures
 // one configuration: onnxruntime-web's environment (threads) is fixed once per worker.
 //
-// request  {modelUrl, inputName, inputShape, threads, warmup, runs, budgetMs, options}
-// answer   {ok: true, times: [ms…], sessionMs, firstRunMs, threads, crossOriginIsolated, version}
+// The same code times LiteRT.js (runtime 'litert') on a model's .tflite copy, loaded as the
+// classifier loads it (../app/litert.js, shaped as onnxruntime-web): its relaxed-SIMD build
+// for 1 thread, its threaded build for 2.
+//
+// request  {runtime: 'ort' | 'litert', modelUrl, inputName, inputShape, threads, warmup, runs,
+//           budgetMs, options}
+// answer   {ok: true, times: [ms…], runtimeMs, sessionMs, firstRunMs, threads, crossOriginIsolated,
+//           version, build}
 //          {ok: false, error}
 
+import { loadLiteRt } from '../app/litert.js';
+
 const VENDOR = new URL('../vendor/onnxruntime-web/', import.meta.url);
+const ORT_BUILD = 'ort-wasm-simd-threaded.wasm'; // the one file of onnxruntime-web's npm package it runs
 
 // A fixed, deterministic input: the same numbers on every run and every machine, in the
 // range the preprocessing produces. Its values do not change the work a CNN does.
@@ -21,11 +30,19 @@ function fixedInput(shape) {
   return data;
 }
 
-async function bench({ modelUrl, inputName, inputShape, threads, warmup, runs, budgetMs, options }) {
+async function loadOrt(threads) {
   const ort = await import(new URL('ort.wasm.min.mjs', VENDOR).href);
   ort.env.wasm.wasmPaths = VENDOR.href;
   ort.env.wasm.numThreads = threads;
   ort.env.logLevel = 'error';
+  return ort;
+}
+
+async function bench({ runtime = 'ort', modelUrl, inputName, inputShape, threads, warmup, runs, budgetMs, options }) {
+  // LiteRT.js compiles its WebAssembly here; onnxruntime-web with its first session (sessionMs)
+  const r0 = performance.now();
+  const ort = runtime === 'litert' ? await loadLiteRt(threads) : await loadOrt(threads);
+  const runtimeMs = performance.now() - r0;
   const response = await fetch(new URL(modelUrl, self.location.href));
   if (!response.ok) throw new Error(`${modelUrl}: HTTP ${response.status}`);
   const bytes = new Uint8Array(await response.arrayBuffer());
@@ -54,11 +71,13 @@ async function bench({ modelUrl, inputName, inputShape, threads, warmup, runs, b
   return {
     ok: true,
     times,
+    runtimeMs,
     sessionMs,
     firstRunMs,
     threads: ort.env.wasm.numThreads,
     crossOriginIsolated: self.crossOriginIsolated === true,
-    version: ort.env.versions?.web ?? null,
+    version: (runtime === 'litert' ? ort.version : ort.env.versions?.web) ?? null,
+    build: runtime === 'litert' ? ort.build : ORT_BUILD,
   };
 }
 

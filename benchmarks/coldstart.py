@@ -33,15 +33,16 @@ def site_file(url: str) -> Path | None:
     return f if f.is_file() else None
 
 
-def cold_start(browser_obj, base: str) -> dict:
-    """Navigation to the first top-5 result on the classifier page, fresh profile each time."""
+def cold_start(browser_obj, base: str, query: str = "") -> dict:
+    """Navigation to the first top-5 result on the classifier page, fresh profile each time;
+    ``query`` chooses the model and runtime as a reader's address would (default: none)."""
     runs, transfer, default = [], None, None
     for i in range(COLD_RUNS):
         context = browser_obj.new_context()
         page = context.new_page()
         finished: list = []
         page.on("requestfinished", lambda r: finished.append(r))
-        page.goto(base + "classifier/")
+        page.goto(base + "classifier/" + query)
         # what a reader does first: click the first sample photo as soon as it is there
         page.get_by_role("button", name="Classify the sample photo").first.click()
         handle = page.wait_for_function(
@@ -50,12 +51,13 @@ def cold_start(browser_obj, base: str) -> dict:
         )
         runs.append(round(handle.json_value(), 1))
         q = dict(p.split("=", 1) for p in urlparse(page.url).query.split("&") if "=" in p)
-        default = {"model": q.get("model"), "variant": q.get("variant")}
+        # the page names LiteRT.js in its address, and no backend for onnxruntime-web
+        default = {"model": q.get("model"), "variant": q.get("variant"), "backend": q.get("backend", "ort")}
         if transfer is None:
             page.wait_for_timeout(500)  # let late requests (icons, the service worker) finish
             transfer = transfer_sizes(finished)
         context.close()
-        log(f"cold start {i + 1}/{COLD_RUNS}: {runs[-1]} ms")
+        log(f"cold start {query or '(default)'} {i + 1}/{COLD_RUNS}: {runs[-1]} ms")
     return {**default, "runs_ms": runs, "median_ms": round(statistics.median(runs), 1), "transfer": transfer}
 
 

@@ -6,14 +6,12 @@ of benchmarks/latency.py, in EXPERIMENT_ROUNDS interleaved rounds.
 
 from __future__ import annotations
 
-import statistics
 from pathlib import Path
 
 from export.bench_results import THREADS
-from export.measure import summarize
 
 from . import MODELS_DIR, SITE_DIR, log
-from .latency import browser_run, classifier_file
+from .latency import browser_run, classifier_file, pooled
 
 # One change at a time on top of the classifier's configuration. "file" says which file of the
 # variant is opened: "classifier" = what the classifier loads (the pre-optimized copy for int8,
@@ -117,9 +115,6 @@ def experiments(pages: dict, manifest: dict, ort_copies: dict[str, str], options
         if i in errors:
             row["error"] = errors[i]
         else:
-            row.update(summarize([t for r in runs[i] for t in r["_times"]]))
-            row["round_medians"] = [r["median_ms"] for r in runs[i]]
-            row["session_ms"] = round(statistics.median(r["session_ms"] for r in runs[i]), 1)
-            row["first_run_ms"] = round(statistics.median(r["first_run_ms"] for r in runs[i]), 1)
+            row.update(pooled(runs[i]))
         out.append(row)
     return out

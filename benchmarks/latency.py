@@ -10,7 +10,9 @@ classifier opens (for int8 the pre-optimized copy).
 from __future__ import annotations
 
 import shutil
+import statistics
 from pathlib import Path
+from typing import Callable
 
 from export.bench_results import THREADS
 from export.constants import VARIANTS
@@ -91,19 +93,34 @@ def browser_run(page, manifest: dict, key: str, variant: str, threads: str, opti
 
 
 def browser_request(page, req: dict, what: str) -> dict:
+    """One benchworker.js run; ``req["runtime"]`` 'litert' times LiteRT.js instead of
+    onnxruntime-web. Keys with "_" are for the caller, not for the results file."""
     ans = page.evaluate(BENCH_JS, {"warmup": WARMUP, "runs": RUNS, "budgetMs": BUDGET_MS, **req})
     if not ans.get("ok"):
         raise RuntimeError(f"{what}: {ans.get('error')}")
     if ans["threads"] != req["threads"]:
-        raise RuntimeError(f"{what}: asked for {req['threads']} threads, onnxruntime-web used {ans['threads']}")
+        raise RuntimeError(f"{what}: asked for {req['threads']} threads, the runtime used {ans['threads']}")
     return {**summarize(ans["times"]), "session_ms": round(ans["sessionMs"], 1),
             "first_run_ms": round(ans["firstRunMs"], 1),
-            "cross_origin_isolated": ans["crossOriginIsolated"], "_version": ans["version"], "_times": ans["times"]}
+            "cross_origin_isolated": ans["crossOriginIsolated"], "_version": ans["version"], "_times": ans["times"],
+            "_runtime_ms": ans["runtimeMs"], "_build": ans["build"]}
 
 
-def browser_and_native(pages: dict, manifest: dict, options: dict) -> tuple[dict, dict, str | None]:
+def pooled(runs: list[dict]) -> dict:
+    """Several browser runs of one configuration as one figure: their timed runs pooled, each
+    run's median kept (``round_medians``), the medians of their session and first-run times."""
+    return {**summarize([t for r in runs for t in r["_times"]]),
+            "round_medians": [r["median_ms"] for r in runs],
+            "session_ms": round(statistics.median(r["session_ms"] for r in runs), 1),
+            "first_run_ms": round(statistics.median(r["first_run_ms"] for r in runs), 1)}
+
+
+def browser_and_native(pages: dict, manifest: dict, options: dict,
+                       then: Callable[[str, str], None] | None = None) -> tuple[dict, dict, str | None]:
     """Each model file natively, then at once in the browser: other work on the machine, if
-    any, then weighs on both sides of a ratio alike instead of on one phase of the run."""
+    any, then weighs on both sides of a ratio alike instead of on one phase of the run.
+    ``then(key, variant)`` runs right after each file (benchmarks/litert.py times the .tflite
+    copy of a model right after its fp32 file)."""
     nat: dict = {}
     out: dict = {}
     version = None
@@ -114,12 +131,18 @@ def browser_and_native(pages: dict, manifest: dict, options: dict) -> tuple[dict
             f"{nat[key][variant]['1']['median_ms']} ms (1 thread), {nat[key][variant]['2']['median_ms']} ms (2 threads)")
         for threads in THREADS:
             r = browser_run(pages[threads], manifest, key, variant, threads, options)
-            version = r.pop("_version")
-            r.pop("_times")
-            out.setdefault(key, {}).setdefault(variant, {})[threads] = r
+            version = r["_version"]
+            out.setdefault(key, {}).setdefault(variant, {})[threads] = public(r)
         log(f"browser {i}/{len(jobs)} {key} {variant}: "
             f"{out[key][variant]['1']['median_ms']} ms (1 thread), {out[key][variant]['2']['median_ms']} ms (2 threads)")
+        if then:
+            then(key, variant)
     return nat, out, version
+
+
+def public(r: dict) -> dict:
+    """A browser_request answer without the keys the results file does not hold."""
+    return {k: v for k, v in r.items() if not k.startswith("_")}
 
 
 def ceiling(pages: dict, workdir: Path, options: dict) -> dict:
@@ -143,8 +166,7 @@ def ceiling(pages: dict, workdir: Path, options: dict) -> dict:
         r = browser_request(pages[t], {"modelUrl": str(path.relative_to(SITE_DIR)), "inputName": "x",
                                        "inputShape": [1, n, n], "threads": int(t), "options": options},
                             f"MatMul {n}, {t} thread(s)")
-        r.pop("_version"), r.pop("_times")
-        web[t] = r
+        web[t] = public(r)
     log(f"ceiling: MatMul {n}: native {nat['1']['median_ms']} / {nat['2']['median_ms']} ms, "
         f"browser {web['1']['median_ms']} / {web['2']['median_ms']} ms")
     return {"op": f"MatMul fp32, [1, {n}, {n}] × [{n}, {n}]", "macs": n ** 3, "native": nat, "browser": web,

@@ -19,7 +19,10 @@ It is a measurement, not a test: it never runs in CI, and it takes about ten min
   (site_app/serve.py compresses with brotli) and as a gzip-only host would send it;
 - the experiments: which files and session options move the browser's latency
   (benchmarks/experiments.py);
-- whether this Chromium offers WebNN.
+- whether this Chromium offers WebNN;
+- LiteRT.js on each model's .tflite copy (``make tflite``), right after the same model's fp32
+  file and alternating with onnxruntime-web on it, native LiteRT beside native onnxruntime,
+  and the classifier's cold start with one fp32 file in each runtime (benchmarks/litert.py).
 
 It serves the built site itself (site_app/browser.py, isolated and not) and drives Debian's
 Chromium (``CHROMIUM``, default /usr/bin/chromium) with the flags the end-to-end tests use.
@@ -41,6 +44,7 @@ from pathlib import Path
 
 from export.bench_results import SCHEMA_VERSION, THREADS, check
 from export.constants import VARIANTS
+from export.measure import MAX_RUNS, MIN_RUNS, MIN_SECONDS, WARMUP_RUNS
 from site_app.browser import CHROMIUM, CHROMIUM_ARGS, serve_in_thread
 
 from . import MODELS_DIR, ROOT, SITE_DIR, log
@@ -50,6 +54,7 @@ from .latency import (
     BUDGET_MS, CEILING_N, RUNS, WARMUP, browser_and_native, ceiling, classifier_file, classifier_options,
     install_worker, ordered_jobs,
 )
+from .litert import COLD_MODEL, COLD_STARTS, litert_run, native_versions, tflite_file
 
 RESULTS = ROOT / "benchmarks" / "results.json"
 
@@ -73,15 +78,20 @@ def machine() -> dict:
     }
 
 
-def versions(browser_version: str, ort_web: str | None) -> dict:
+def versions(browser_version: str, ort_web: str | None, litertjs: str | None) -> dict:
     import onnxruntime
     import torch
 
-    pkg = json.loads((ROOT / "node_modules" / "onnxruntime-web" / "package.json").read_text())
+    def npm(name: str) -> str:
+        return json.loads((ROOT / "node_modules" / name / "package.json").read_text())["version"]
+
     return {
         "python": platform.python_version(),
         "onnxruntime": onnxruntime.__version__,
-        "onnxruntime_web": ort_web or pkg["version"],
+        "onnxruntime_web": ort_web or npm("onnxruntime-web"),
+        "litertjs": litertjs or npm("@litertjs/core"),
+        # the converter's packages and ai-edge-litert (native LiteRT), from .venv-litert
+        "litert_native": native_versions(),
         "torch": torch.__version__,
         "browser": browser_version,
     }
@@ -149,11 +159,20 @@ def main(argv: list[str] | None = None) -> int:
             if pages["2"].evaluate("crossOriginIsolated") is not True:
                 raise RuntimeError("the isolated server's page is not cross-origin isolated")
             options = classifier_options(pages["2"])  # site_app/sessionoptions.js, as the site serves it
-            nat, web, ort_web = browser_and_native(pages, manifest, options)
+            lrt: dict = {}
+
+            def then(key: str, variant: str) -> None:  # each .tflite copy right after its fp32 file
+                if variant == "fp32" and tflite_file(manifest, key):
+                    lrt[key] = litert_run(pages, manifest, key, options)
+
+            nat, web, ort_web = browser_and_native(pages, manifest, options, then)
+            litertjs = next((r.pop("_version") for r in lrt.values()), None)
             ceil = ceiling(pages, workdir, options)
             exps = experiments(pages, manifest, ort_copies, options)
             ctx.close()
             cold = cold_start(b, isolated.url)
+            colds = [{"name": name, **cold_start(b, isolated.url, query)} for name, query, backend in COLD_STARTS
+                     if COLD_MODEL in manifest["models"] and (backend == "ort" or lrt)]
             browser_version = f"Chromium {b.version} (headless)"
             b.close()
     finally:
@@ -170,12 +189,12 @@ def main(argv: list[str] | None = None) -> int:
         "duration_s": round(time.monotonic() - started, 1),
         "machine": {**machine(), "load_average_1min": {"start": round(load_before[0], 2),
                                                        "end": round(os.getloadavg()[0], 2)}},
-        "versions": versions(browser_version, ort_web),
+        "versions": versions(browser_version, ort_web, litertjs),
         "manifest_generated_at": manifest["generated_at"],
         "method": {
-            "native": "export/measure.py ort_latency_ms: CPU execution provider, graph optimization 'all', "
-                      "5 warm-up runs, then at least 15 runs and 1 s; median and p90; each model file just "
-                      "before the same file in the browser",
+            "native": f"export/measure.py ort_latency_ms: CPU execution provider, graph optimization 'all', "
+                      f"{WARMUP_RUNS} warm-up runs, then at least {MIN_RUNS} runs and {MIN_SECONDS} s (at most "
+                      f"{MAX_RUNS}); median and p90; each model file just before the same file in the browser",
             "files": "the file the classifier opens, on both sides: for int8 the pre-optimized copy "
                      "(variants.int8.optimized in models.json), for fp32 and fp16 the variant's file",
             "browser": f"onnxruntime-web WASM in a module worker, session.run only on a fixed input; "
@@ -190,11 +209,21 @@ def main(argv: list[str] | None = None) -> int:
             "transfer": f"every file the classifier page fetched during the first cold start: the body bytes "
                         f"the browser received (site_app/serve.py sends brotli to browsers that accept it), "
                         f"the files' sizes, and gzip level {GZIP_LEVEL} computed from the same files",
+            "litert": f"LiteRT.js (versions.litertjs) in a module worker (site_app/litert.js, as the classifier "
+                      f"loads it), run() only on the same fixed input, the same warm-up and run counts; 1 thread: its "
+                      f"relaxed-SIMD build on the page without isolation, 2 threads: its threaded build on the "
+                      f"isolated page. Beside it, onnxruntime-web on the same model's fp32 ONNX file, alternating "
+                      f"with LiteRT.js in {EXPERIMENT_ROUNDS} rounds, timed runs pooled. Native: onnxruntime as above "
+                      f"and LiteRT's interpreter (XNNPACK, ai-edge-litert from .venv-litert), timed the same way, "
+                      f"just before. Right after the same model's fp32 file in the main table",
+            "cold_starts": f"as cold_start, for {COLD_MODEL} in fp32 with each runtime (the address chooses it)",
             "ceiling": f"one fp32 MatMul [1, {CEILING_N}, {CEILING_N}] x [{CEILING_N}, {CEILING_N}], timed like "
                        f"the models on both sides",
         },
         "models": assemble(manifest, nat, web),
         "cold_start": cold,
+        "cold_starts": colds,
+        "litert": lrt,
         "ceiling": ceil,
         "experiments": exps,
         "webnn": web_nn,

@@ -11,11 +11,11 @@ from __future__ import annotations
 import math
 
 # what a results file of this version holds; bump it when the shape changes
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # the thread counts every latency is measured with, as the file's keys
 THREADS = ("1", "2")
 REQUIRED = ("schema_version", "generated_at", "command", "duration_s", "machine", "versions",
-            "method", "models", "cold_start", "experiments", "ceiling", "webnn")
+            "method", "models", "cold_start", "cold_starts", "litert", "experiments", "ceiling", "webnn")
 TIMING_KEYS = ("median_ms", "p90_ms", "runs")
 
 
@@ -30,6 +30,31 @@ def _timing(t: dict, where: str) -> None:
     if not t["p90_ms"] >= t["median_ms"] > 0:
         raise ResultsError(f"{where}: median {t['median_ms']} ms and p90 {t['p90_ms']} ms "
                            f"(need 0 < median <= p90)")
+
+
+def _threads(side: dict, where: str) -> None:
+    """A timing for each of THREADS."""
+    if set(side) != set(THREADS):
+        raise ResultsError(f"{where} has threads {sorted(side)}, not {list(THREADS)}")
+    for t in THREADS:
+        _timing(side[t], f"{where}.{t}")
+
+
+def _isolation(browser: dict, where: str) -> None:
+    """One thread on a plain page, two on a cross-origin isolated one (SharedArrayBuffer)."""
+    for t, isolated in (("1", False), ("2", True)):
+        if browser[t].get("cross_origin_isolated", isolated) is not isolated:
+            raise ResultsError(f"{where}.{t}: cross_origin_isolated should be {isolated}")
+
+
+def _cold_start(cold: dict, where: str) -> None:
+    if not cold.get("runs_ms"):
+        raise ResultsError(f"{where} has no runs")
+    transfer = cold["transfer"]
+    for total, key in (("raw_bytes", "bytes"), ("transferred_bytes", "transferred_bytes"),
+                       ("gzip_bytes", "gzip_bytes")):
+        if transfer[total] != sum(f[key] for f in transfer["files"]):
+            raise ResultsError(f"{where}.transfer.{total} is not the sum of its files' {key}")
 
 
 def _ratio(side: dict, where: str) -> None:
@@ -58,24 +83,27 @@ def check(data: dict) -> None:
         for v, r in m["variants"].items():
             where = f"models.{key}.variants.{v}"
             for side in ("native", "browser"):
-                if set(r[side]) != set(THREADS):
-                    raise ResultsError(f"{where}.{side} has threads {sorted(r[side])}, not {list(THREADS)}")
-                for t in THREADS:
-                    _timing(r[side][t], f"{where}.{side}.{t}")
+                _threads(r[side], f"{where}.{side}")
             _ratio(r, where)
-            # one thread on a plain page, two on a cross-origin isolated one (SharedArrayBuffer)
-            if "cross_origin_isolated" in r["browser"]["1"]:
-                for t, isolated in (("1", False), ("2", True)):
-                    if r["browser"][t]["cross_origin_isolated"] is not isolated:
-                        raise ResultsError(f"{where}.browser.{t}: cross_origin_isolated should be {isolated}")
-    cold = data["cold_start"]
-    if not cold.get("runs_ms"):
-        raise ResultsError("cold_start has no runs")
-    transfer = cold["transfer"]
-    for total, key in (("raw_bytes", "bytes"), ("transferred_bytes", "transferred_bytes"),
-                       ("gzip_bytes", "gzip_bytes")):
-        if transfer[total] != sum(f[key] for f in transfer["files"]):
-            raise ResultsError(f"cold_start.transfer.{total} is not the sum of its files' {key}")
+            _isolation(r["browser"], f"{where}.browser")
+    _cold_start(data["cold_start"], "cold_start")
+    # the classifier's cold start with one model file in each runtime (benchmarks/litert.py)
+    for i, cold in enumerate(data["cold_starts"]):
+        if cold.get("backend") not in ("ort", "litert"):
+            raise ResultsError(f"cold_starts.{i}: backend {cold.get('backend')!r}, not 'ort' or 'litert'")
+        _cold_start(cold, f"cold_starts.{i}")
+    # each .tflite copy in LiteRT.js and in native LiteRT (null without the converter's
+    # environment), beside its fp32 ONNX file in onnxruntime-web and native onnxruntime
+    if data["litert"] and "litertjs" not in data["versions"]:
+        raise ResultsError("versions lacks litertjs, the LiteRT.js its runs used")
+    for key, r in data["litert"].items():
+        where = f"litert.{key}"
+        for side, timings in (("browser", r["browser"]), ("native", r["native"]),
+                              ("onnx.browser", r["onnx"]["browser"]), ("onnx.native", r["onnx"]["native"])):
+            if timings is not None or side != "native":
+                _threads(timings, f"{where}.{side}")
+        _isolation(r["browser"], f"{where}.browser")
+        _isolation(r["onnx"]["browser"], f"{where}.onnx.browser")
     _ratio(data["ceiling"], "ceiling")
     if "default" not in data["webnn"]:
         raise ResultsError("webnn lacks the default browser's answer")

@@ -50,7 +50,16 @@ A model entry (export/pipeline.py builds it):
   export/convert.py's ``saturation_risks``) and ``optimized``: {file, bytes, gzip_bytes,
   sha256, graph_optimization_level, onnxruntime, against_variant{images,
   max_abs_logit_diff, top1_same}}, the same model saved with onnxruntime's graph
-  optimizations applied, which the browser loads (export/convert.py)
+  optimizations applied, which the browser loads (export/convert.py). The fp32 variant
+  may also have ``tflite``: the same model as a LiteRT flatbuffer for LiteRT.js, converted
+  from the PyTorch module (not from the ONNX file) by ``make tflite`` (export/tflite.py), in
+  its own venv, pretrained models only; absent when that step has not run. {file, bytes,
+  gzip_bytes, sha256, format: "tflite", converter{litert-torch, ai-edge-litert, torch,
+  numpy: versions}, input{name, shape (fixed batch 1), dtype, layout: "NCHW"}, output{name,
+  shape, dtype}, validation{...as above, LiteRT's interpreter against PyTorch fp32},
+  latency_ms{"1"|"2"} (LiteRT's interpreter with XNNPACK, timed as onnxruntime is),
+  reference_top5, export_key, export_seconds}. A re-export of the model's ONNX files drops
+  it (the entry is replaced); ``make tflite`` then converts again
 - ``pruning``: null, except for the pretrained models in export/prune.py's PRUNED_MODELS:
   {method (text), variant ("fp32"), prunable_weights (Conv2d and Linear weights ranked),
   params, fine_tuned (false: one shot), gzip_level, seconds (the sweep's share of

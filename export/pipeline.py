@@ -182,12 +182,17 @@ def resolve_weights(name: str, opts: ExportOptions) -> Weights:
     return Weights(pretrained=True, origin=origin, path=str(path), sha256=verify_checksum(path, meta))
 
 
+# files of the export package that change nothing the ONNX export writes: the .tflite step
+# (its own key, export/tflite.py) and the benchmark's results-file shape
+NOT_KEYED = ("tflite.py", "bench_results.py")
+
+
 @functools.lru_cache(maxsize=1)
 def _code_digest() -> str:
-    """sha256 over the exporter's own source files (export/**/*.py)."""
+    """sha256 over the exporter's own source files (export/**/*.py but NOT_KEYED)."""
     root = Path(__file__).resolve().parent
     h = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
+    for path in sorted(p for p in root.rglob("*.py") if p.relative_to(root).as_posix() not in NOT_KEYED):
         h.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()
 

@@ -4,8 +4,9 @@ One table, one mechanism: each row is (source folder in the repository, destinat
 in the site, glob patterns; a pattern starting with "!" excludes). npm packages are locked by package-lock.json; a missing folder
 or a pattern that matches nothing fails the build.
 
-Packages published as ES modules that import each other by bare specifier (CodeMirror) cannot
-be copied file by file: a browser cannot resolve `import ... from '@codemirror/state'`. The
+Packages published as ES modules that import each other by bare specifier (CodeMirror,
+LiteRT.js) cannot be copied file by file: a browser cannot resolve `import ... from
+'@codemirror/state'`, and a worker has no import map to tell it. The
 second table lists entry points under site_app/bundles/ that esbuild (an npm devDependency,
 pinned like the rest) bundles into one file each; a failed bundle fails the build too.
 """
@@ -30,6 +31,16 @@ ASSETS: list[tuple[str, str, tuple[str, ...]]] = [
         "ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm",
         "ort.webgpu.min.mjs", "ort-wasm-simd-threaded.asyncify.mjs", "ort-wasm-simd-threaded.asyncify.wasm",
     )),
+    # LiteRT.js, the classifier's other CPU runtime (site_app/litert.js): three of its four
+    # Emscripten builds, each a .js loader and its .wasm: relaxed SIMD on one thread, relaxed
+    # SIMD with threads, and the "compat" build (plain SIMD) for browsers without relaxed SIMD.
+    # The JSPI build only serves WebGPU/WebNN partitioning, which the page does not use. Its
+    # ES module is bundled (BUNDLES).
+    ("node_modules/@litertjs/core/wasm", "vendor/litertjs/wasm", (
+        "litert_wasm_internal.js", "litert_wasm_internal.wasm",
+        "litert_wasm_threaded_internal.js", "litert_wasm_threaded_internal.wasm",
+        "litert_wasm_compat_internal.js", "litert_wasm_compat_internal.wasm",
+    )),
     # the classifier; docs/classifier.md loads app/classifier.js
     ("site_app", "app", ("classifier.js", "*.js", "*.css", "!coi-sw.js")),
     # the isolation service worker sits at the root: it controls only pages at or below it
@@ -45,6 +56,8 @@ ASSETS: list[tuple[str, str, tuple[str, ...]]] = [
 BUNDLES: list[tuple[str, str]] = [
     # the exercise editor (site_app/py/editor.js): CodeMirror 6 and its Python mode
     ("site_app/bundles/codemirror.js", "vendor/codemirror/codemirror.mjs"),
+    # LiteRT.js's module and its helper (site_app/litert.js loads it in the classifier's worker)
+    ("site_app/bundles/litert.js", "vendor/litertjs/litert.mjs"),
 ]
 ESBUILD = Path("node_modules/.bin/esbuild")
 

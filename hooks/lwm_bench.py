@@ -72,7 +72,8 @@ def _when(data: dict) -> str:
     return (f"measured {escape(data['generated_at'])} on {escape(str(m['cpu']))} "
             f"({_features(m)}; {m['cores']} cores{mem}), "
             f"{escape(ver['browser'])}, onnxruntime-web {escape(ver['onnxruntime_web'])}, "
-            f"onnxruntime {escape(ver['onnxruntime'])}")
+            f"onnxruntime {escape(ver['onnxruntime'])}"
+            + (f", LiteRT.js {escape(ver['litertjs'])}" if ver.get("litertjs") else ""))
 
 
 # ---------------------------------------------------------------------------
@@ -390,6 +391,83 @@ def device(ctx, data: dict) -> str:
     )
 
 
+# ---------------------------------------------------------------------------
+# LiteRT.js beside onnxruntime-web: the same weights in four runtimes
+# ---------------------------------------------------------------------------
+
+
+def _litert_data(data: dict) -> dict:
+    if not data["litert"]:
+        raise PluginError("benchmarks/results.json has no LiteRT.js runs: run `make tflite`, then the benchmark")
+    return data["litert"]
+
+
+def _ms_cell(r: dict | None, t: str) -> str:
+    return fmt_ms(r[t]["median_ms"]) if r else "—"
+
+
+def litert(ctx, data: dict) -> str:
+    """For each model with a .tflite copy: its fp32 weights in four runtimes, 1 and 2 threads."""
+    rows = []
+    for key, r in _litert_data(data).items():
+        o, web, lrt = r["onnx"], r["onnx"]["browser"], r["browser"]
+
+        def opened(b: dict) -> str:  # what a first use costs, besides the runtime's download
+            return f"{fmt_ms(b['2']['session_ms'])} + {fmt_ms(b['2']['first_run_ms'])}"
+
+        rows += [
+            [_name(ctx, data, key), "onnxruntime, native (<code>.onnx</code>)", *[_ms_cell(o["native"], t) for t in THREADS], ""],
+            ["", "LiteRT, native (<code>.tflite</code>)", *[_ms_cell(r["native"], t) for t in THREADS], ""],
+            ["", "onnxruntime-web", *[f"<strong>{_ms_cell(web, t)}</strong>" for t in THREADS], opened(web)],
+            ["", "LiteRT.js", *[f"<strong>{_ms_cell(lrt, t)}</strong>" for t in THREADS], opened(lrt)],
+            ["", "<em>LiteRT.js ÷ onnxruntime-web</em>",
+             *[f"<em>{fmt_ratio(lrt[t]['median_ms'] / web[t]['median_ms'])}</em>" for t in THREADS], ""],
+        ]
+    head = ["Model (fp32)", "Runtime", "1 thread", "2 threads", "Open the model + first run (2 threads)"]
+    return lwm_html.table(head, rows, caption=f"Median latency of one image, the same weights in each runtime; {_when(data)}")
+
+
+def litert_ratio(ctx, data: dict) -> str:
+    """Inline: LiteRT.js's median as a multiple of onnxruntime-web's, the range over the models."""
+    lrt = _litert_data(data)
+
+    def span(t: str) -> str:
+        ratios = sorted(r["browser"][t]["median_ms"] / r["onnx"]["browser"][t]["median_ms"] for r in lrt.values())
+        low, high = fmt_ratio(ratios[0]), fmt_ratio(ratios[-1])
+        return low if low == high else f"{low} to {high}"
+
+    return (f"{span('1')} onnxruntime-web's time with 1 thread and {span('2')} with 2, "
+            f"on the same fp32 weights of {len(lrt)} {'model' if len(lrt) == 1 else 'models'}")
+
+
+def _runtime_bytes(transfer: dict, prefix: str) -> tuple[int, int]:
+    files = [f for f in transfer["files"] if f["path"].startswith(prefix)]
+    return sum(f["bytes"] for f in files), sum(f["transferred_bytes"] for f in files)
+
+
+def litert_cold(ctx, data: dict) -> str:
+    """The classifier's cold start with each runtime, and what it downloads."""
+    _litert_data(data)
+    rows = []
+    for c in [data["cold_start"], *data["cold_starts"]]:
+        is_litert = c.get("backend") == "litert"
+        t = c["transfer"]
+        rt = _runtime_bytes(t, "vendor/litertjs/" if is_litert else "vendor/onnxruntime-web/")
+        model = [f for f in t["files"] if f["path"].startswith("models/") and f["path"].endswith((".onnx", ".tflite"))]
+        name = _name(ctx, data, c["model"]) if c["model"] in data["models"] else escape(str(c["model"]))
+        rows.append([
+            f"{'LiteRT.js' if is_litert else 'onnxruntime-web'}<br>{name} ({escape(str(c['variant']))})",
+            f"{fmt_bytes(rt[0])} → <strong>{fmt_bytes(rt[1])}</strong>",
+            "<br>".join(f"{fmt_bytes(f['bytes'])} → <strong>{fmt_bytes(f['transferred_bytes'])}</strong> "
+                        f"<small>(<code>.{escape(f['path'].rsplit('.', 1)[-1])}</code>)</small>" for f in model) or "—",
+            fmt_bytes(t["transferred_bytes"]),
+            f"<strong>{fmt_ms(c['median_ms'])}</strong><br><small>{', '.join(fmt_ms(x) for x in c['runs_ms'])}</small>",
+        ])
+    head = ["Runtime and model", "Runtime files, on disk → sent", "Model file, on disk → sent",
+            "All sent", "To the first top-5 (median; runs)"]
+    return lwm_html.table(head, rows, caption=f"Fresh browser profile each run, brotli from site_app/serve.py; {_when(data)}")
+
+
 PARTS: dict[str, Callable] = {
     "goals": goals,
     "machine": machine,
@@ -401,6 +479,9 @@ PARTS: dict[str, Callable] = {
     "experiments": experiments,
     "ceiling": ceiling,
     "webnn": webnn,
+    "litert": litert,
+    "litert-cold": litert_cold,
+    "litert-ratio": litert_ratio,
     "goal-ratio": goal_ratio,
     "int8-slower": int8_slower,
     "int8-faster-browser": int8_faster_browser,

@@ -30,6 +30,8 @@ const el = {
   untrained: $('lwm-untrained'),
   untrainedSummary: $('lwm-untrained-summary'),
   variants: $('lwm-variants'),
+  runtimes: $('lwm-runtimes'),
+  runtimeNote: $('lwm-runtime-note'),
   webgpu: $('lwm-webgpu'),
   webgpuNote: $('lwm-webgpu-note'),
   modelStatus: $('lwm-model-status'),
@@ -91,6 +93,7 @@ const state = {
   hasImage: false,
   inputSeen: false, // any photo given yet (set as soon as it is given, before decoding)
   source: null, // {blob, name} of the current file, to decode again after a backend change
+  rgba: null, // the current image's pixels, kept for the compare table's second worker
   generation: 0, // bumped by every reader action; older queued work is skipped
   camera: null, // camera.js, once the inputs are wired: camera.live while frames are classified one by one
   webgpu: null, // 'yes' or the reason WebGPU cannot be used
@@ -109,6 +112,9 @@ const yesNo = (b) => (b ? 'yes' : 'no');
 // the paper's name from the manifest (display_name); the registry key if an older export lacks it
 const displayName = (key) => state.manifest.models[key].display_name ?? key;
 const modelLabel = (key, variant) => `${displayName(key)} (${variant})`;
+// the CPU runtimes a worker can run: onnxruntime-web (on WebAssembly or WebGPU), LiteRT.js
+const isLiteRt = (backend = state.backend) => backend === 'litert';
+const runtimeName = (backend) => (isLiteRt(backend) ? 'LiteRT.js' : 'onnxruntime-web');
 
 function link(citation) {
   return make('a', { href: citation.url, rel: 'noopener' }, citation.text);
@@ -134,8 +140,13 @@ function schedule() {
 // Manifest -> controls
 // ---------------------------------------------------------------------------------------
 const pretrainedKeys = () => Object.keys(state.manifest.models).filter((k) => state.manifest.models[k].pretrained);
-// the manifest lists each model's variants in the exporter's order (fp32, fp16, int8)
-const variantsOf = (key) => Object.keys(state.manifest.models[key].variants);
+// the manifest lists each model's variants in the exporter's order (fp32, fp16, int8);
+// LiteRT.js opens the fp32 variant's .tflite copy, where `make tflite` made one
+const tfliteOf = (key) => state.manifest.models[key].variants.fp32?.tflite ?? null;
+const variantsFor = (key, backend) =>
+  isLiteRt(backend) ? (tfliteOf(key) ? ['fp32'] : []) : Object.keys(state.manifest.models[key].variants);
+const variantsOf = (key) => variantsFor(key, state.backend);
+const canRun = (key) => state.manifest.models[key].pretrained && variantsOf(key).length > 0;
 
 // "mobilenet_v2: no pretrained weights found; download from ... failed (...)" -> "no pretrained weights found"
 function shortReason(entry) {
@@ -172,8 +183,19 @@ function buildModelPicker() {
   });
 }
 
-// what choosing a variant downloads: the WebAssembly backend opens the pre-optimized copy
-const downloadBytes = (v) => (state.backend !== 'webgpu' && v.optimized ? v.optimized : v).bytes;
+// LiteRT.js has a .tflite copy of some models only (none when `make tflite` has not run)
+function refreshPicker() {
+  for (const input of el.models.querySelectorAll('input')) {
+    const entry = state.manifest.models[input.value];
+    if (!entry.pretrained) continue;
+    input.disabled = isLiteRt() && !tfliteOf(input.value);
+    input.parentElement.title = input.disabled ? 'No LiteRT (.tflite) copy in this build' : '';
+  }
+}
+
+// what choosing a variant downloads: the WebAssembly backend opens the pre-optimized copy,
+// LiteRT.js the .tflite copy
+const downloadBytes = (v) => (isLiteRt() ? v.tflite : state.backend !== 'webgpu' && v.optimized ? v.optimized : v).bytes;
 
 function selectModel(key, variant) {
   const variants = variantsOf(key);
@@ -197,6 +219,8 @@ function selectModel(key, variant) {
   const url = new URL(location.href);
   url.searchParams.set('model', key);
   url.searchParams.set('variant', state.variant);
+  if (isLiteRt()) url.searchParams.set('backend', 'litert');
+  else url.searchParams.delete('backend');
   history.replaceState(null, '', url);
 }
 
@@ -214,7 +238,8 @@ function initialChoice() {
 
 function renderCard() {
   const entry = state.manifest.models[state.key];
-  const v = entry.variants[state.variant];
+  const v = isLiteRt() ? entry.variants[state.variant].tflite : entry.variants[state.variant];
+  const fileKind = isLiteRt() ? `${state.variant} .tflite` : state.variant;
   const published = entry.weights?.published;
   const latency = (threads) => (v.latency_ms?.[threads] ? fmtMs(v.latency_ms[threads].median_ms) : '—');
   const rows = [
@@ -222,13 +247,13 @@ function renderCard() {
     ['Multiply-accumulates per image', fmtCount(entry.macs)],
     ['Depth (conv and linear layers on the longest path)', String(entry.depth)],
     ['Input', `${entry.preprocess.input_size} × ${entry.preprocess.input_size} pixels, ${entry.preprocess.interpolation}, ${entry.preprocess.resize_mode.replaceAll('_', ' ')}`],
-    [`File (${state.variant})`, `${fmtBytes(v.bytes)}; ${fmtBytes(v.gzip_bytes)} gzipped`],
-    ['Peak activation memory', fmtBytes(v.activation_memory_bytes)],
+    [`File (${fileKind})`, `${fmtBytes(v.bytes)}; ${fmtBytes(v.gzip_bytes)} gzipped`],
+    ['Peak activation memory', fmtBytes(entry.variants[state.variant].activation_memory_bytes)],
     [
       `Top-1 agreement with PyTorch fp32 (${v.validation.images} validation images)`,
       fmtPct(v.validation.top1_agreement),
     ],
-    ['Export machine latency, onnxruntime CPU (1 / 2 threads, median)', `${latency('1')} / ${latency('2')}`],
+    [`Export machine latency, ${isLiteRt() ? 'LiteRT' : 'onnxruntime'} CPU (1 / 2 threads, median)`, `${latency('1')} / ${latency('2')}`],
   ];
   if (published?.top1 != null) {
     rows.push(['Published ImageNet top-1', make('span', {}, `${fmtPublishedPct(published.top1)} (`, link(published.citation), ')')]);
@@ -289,6 +314,22 @@ function showModelError(err) {
   el.retry.hidden = false;
 }
 
+const fileRef = (f) => (f ? { url: new URL(`models/${f.file}`, SITE).href, sha256: f.sha256, bytes: f.bytes } : null);
+
+// what LOAD_MODEL asks for: the variant's file, and the other files of the same model
+function loadRequest(key, variant) {
+  const v = state.manifest.models[key].variants[variant];
+  return {
+    ...fileRef(v),
+    label: modelLabel(key, variant),
+    // the same model with onnxruntime's graph optimizations already applied (int8): the
+    // WebAssembly backend opens it without the costly QDQ fusion; WebGPU needs the QDQ file
+    optimized: fileRef(v.optimized),
+    // the same model as LiteRT's flatbuffer, for LiteRT.js
+    tflite: fileRef(v.tflite),
+  };
+}
+
 async function ensureModel(key, variant) {
   const id = `${key}.${variant}`;
   if (state.loaded === id) return;
@@ -297,21 +338,9 @@ async function ensureModel(key, variant) {
   const label = modelLabel(key, variant);
   el.modelStatus.textContent = `Loading ${label}…`;
   try {
-    const reply = await state.client.request(
-      MSG.LOAD_MODEL,
-      {
-        url: new URL(`models/${v.file}`, SITE).href,
-        sha256: v.sha256,
-        bytes: v.bytes,
-        label,
-        // the same model with onnxruntime's graph optimizations already applied (int8): the
-        // WebAssembly backend opens it without the costly QDQ fusion; WebGPU needs the QDQ file
-        optimized: v.optimized
-          ? { url: new URL(`models/${v.optimized.file}`, SITE).href, sha256: v.optimized.sha256, bytes: v.optimized.bytes }
-          : null,
-      },
-      { onProgress: ({ received, total }) => showProgress(label, received, total) },
-    );
+    const reply = await state.client.request(MSG.LOAD_MODEL, loadRequest(key, variant), {
+      onProgress: ({ received, total }) => showProgress(label, received, total),
+    });
     state.loaded = id;
     state.loadTimings = { ...reply.timings, fromCache: reply.fromCache, bytes: reply.bytes ?? v.bytes };
     renderDiagnostics(reply.diagnostics);
@@ -320,9 +349,9 @@ async function ensureModel(key, variant) {
   }
 }
 
-async function classifyLoaded(key) {
+async function classifyLoaded(key, client = state.client) {
   const entry = state.manifest.models[key];
-  const reply = await state.client.request(MSG.CLASSIFY, {
+  const reply = await client.request(MSG.CLASSIFY, {
     preprocess: entry.preprocess,
     inputName: entry.input.name,
     outputName: entry.output.name,
@@ -416,9 +445,10 @@ function drawMap(canvas, map) {
 const mapSentence = (className, map) =>
   `strongest in the ${map.region} of the photo for “${className}”; ${fmtPct(map.strongShare)} of the photo is at least half as strong`;
 
-function noMapReason(key) {
+function noMapReason(key, backend = state.backend) {
+  if (isLiteRt(backend)) return 'LiteRT.js runs the .tflite copy of the model, which has no map outputs';
   const cam = state.manifest.models[key].cam;
-  return cam?.kind ? null : cam?.reason ?? 'this export has no maps';
+  return cam?.kind ? 'the model file gave none' : cam?.reason ?? 'this export has no maps';
 }
 
 // Show the map of the chosen class (the most probable one unless the reader picked another),
@@ -476,8 +506,8 @@ function wireMaps() {
 
 // The photo with the model's map of its top class over it, small, for the comparison table
 const THUMB_WIDTH = 96;
-async function mapThumbnail(key, variant, classIndex) {
-  const map = await state.client.request(MSG.MAP, { classIndex, size: state.manifest.models[key].preprocess.input_size });
+async function mapThumbnail(key, variant, classIndex, client = state.client) {
+  const map = await client.request(MSG.MAP, { classIndex, size: state.manifest.models[key].preprocess.input_size });
   const layer = document.createElement('canvas');
   drawMap(layer, map);
   const thumb = make('canvas', {
@@ -495,11 +525,31 @@ async function mapThumbnail(key, variant, classIndex) {
   return thumb;
 }
 
+// A worker for the runtime the page is not running, holding the current image
+async function secondWorker(backend) {
+  const client = new WorkerClient(WORKER_URL);
+  try {
+    await client.request(MSG.INIT, { backend });
+    const { pixels, ...rest } = state.rgba;
+    const copy = pixels.slice();
+    await client.request(MSG.SET_IMAGE, { ...rest, pixels: copy }, { transfer: [copy.buffer] });
+  } catch (err) {
+    client.terminate();
+    throw err;
+  }
+  return client;
+}
+
+// Every model and variant with the page's runtime, then with the other CPU runtime in a
+// second worker: the .tflite copies with LiteRT.js when the page runs onnxruntime-web, the
+// ONNX files with onnxruntime-web when it runs LiteRT.js
 async function compareAll() {
   el.compare.disabled = true;
   el.compareTable.hidden = false;
   el.compareBody.replaceChildren();
-  const jobs = pretrainedKeys().flatMap((key) => variantsOf(key).map((variant) => [key, variant]));
+  const other = isLiteRt() ? 'wasm' : 'litert';
+  const jobsFor = (backend) => pretrainedKeys().flatMap((key) => variantsFor(key, backend).map((variant) => [backend, key, variant]));
+  const jobs = [...jobsFor(state.backend), ...jobsFor(other)];
   // one frame of real-time video, as the manifest defines it (30 fps: 33.3 ms)
   const realtime = state.manifest.realtime;
   const budget = `${realtime.fps} fps: ${fmtMs(realtime.budget_ms)}`;
@@ -507,33 +557,50 @@ async function compareAll() {
   const inBudget = [];
   await serial(async () => {
     clearModelError();
-    for (const [i, [key, variant]] of jobs.entries()) {
-      el.compareStatus.textContent = `Running ${modelLabel(key, variant)}: ${i + 1} of ${jobs.length}…`;
-      const bytes = fmtBytes(state.manifest.models[key].variants[variant].bytes);
-      let cells;
-      let data = {};
-      let where = '—';
-      try {
-        await ensureModel(key, variant);
-        const { probs, timings, mapClasses } = await classifyLoaded(key);
-        const [best] = topK(probs, 1);
-        where = mapClasses ? await mapThumbnail(key, variant, best.index) : `no map: ${noMapReason(key)}`;
-        data = { index: String(best.index), prob: String(best.prob) };
-        const fits = timings.inferenceMs <= realtime.budget_ms;
-        if (fits) inBudget.push(modelLabel(key, variant));
-        data.realtime = String(fits);
-        data.ms = String(timings.inferenceMs);
-        cells = [state.manifest.classes[best.index], fmtPct(best.prob), fmtMs(timings.inferenceMs), fits ? 'yes' : 'no'];
-      } catch (err) {
-        cells = [make('span', { className: 'lwm-error' }, err.message), '—', '—', '—'];
+    let second = null;
+    try {
+      for (const [i, [backend, key, variant]] of jobs.entries()) {
+        const label = `${modelLabel(key, variant)} with ${runtimeName(backend)}`;
+        el.compareStatus.textContent = `Running ${label}: ${i + 1} of ${jobs.length}…`;
+        const v = state.manifest.models[key].variants[variant];
+        const bytes = fmtBytes((isLiteRt(backend) ? v.tflite : v).bytes);
+        let client = state.client;
+        if (backend !== state.backend) client = second ??= await secondWorker(backend);
+        let cells;
+        let data = {};
+        let where = '—';
+        try {
+          if (client === state.client) await ensureModel(key, variant); // state.loaded follows it
+          else await client.request(MSG.LOAD_MODEL, loadRequest(key, variant));
+          const { probs, timings, mapClasses } = await classifyLoaded(key, client);
+          const [best] = topK(probs, 1);
+          where = mapClasses ? await mapThumbnail(key, variant, best.index, client) : `no map: ${noMapReason(key, backend)}`;
+          data = { index: String(best.index), prob: String(best.prob) };
+          const fits = timings.inferenceMs <= realtime.budget_ms;
+          if (fits) inBudget.push(label);
+          data.realtime = String(fits);
+          data.ms = String(timings.inferenceMs);
+          cells = [state.manifest.classes[best.index], fmtPct(best.prob), fmtMs(timings.inferenceMs), fits ? 'yes' : 'no'];
+        } catch (err) {
+          cells = [make('span', { className: 'lwm-error' }, err.message), '—', '—', '—'];
+        }
+        const runtime = isLiteRt(backend) ? 'litert' : 'ort';
+        el.compareBody.append(
+          make(
+            'tr',
+            { dataset: { model: key, variant, runtime, ...data } },
+            ...[displayName(key), runtimeName(backend), variant, ...cells, bytes, where].map((c) => make('td', {}, c)),
+          ),
+        );
       }
-      el.compareBody.append(
-        make('tr', { dataset: { model: key, variant, ...data } }, ...[displayName(key), variant, ...cells, bytes, where].map((c) => make('td', {}, c))),
-      );
+      el.compareStatus.textContent = `Compared ${jobs.length} model files on this image. `
+        + `${inBudget.length} of them classified it within one video frame at ${budget} in this browser`
+        + (inBudget.length ? `: ${inBudget.join(', ')}.` : '.');
+    } catch (err) {
+      el.compareStatus.textContent = `The comparison stopped: ${err.message}`;
+    } finally {
+      second?.terminate();
     }
-    el.compareStatus.textContent = `Compared ${jobs.length} model files on this image. `
-      + `${inBudget.length} of them classified it within one video frame at ${budget} in this browser`
-      + (inBudget.length ? `: ${inBudget.join(', ')}.` : '.');
   });
   el.compare.disabled = !state.hasImage;
   schedule(); // put the chosen model back in the worker
@@ -603,6 +670,7 @@ async function useImage(source, width, height, { label, format, notes }) {
   el.imageNotes.replaceChildren(...notes.map((n) => make('li', {}, n)));
 
   const rgba = toRgba(source, width, height);
+  state.rgba = { ...rgba, pixels: rgba.pixels.slice() }; // the worker takes the original
   await serial(() => state.client.request(MSG.SET_IMAGE, rgba, { transfer: [rgba.pixels.buffer] }));
   state.hasImage = true;
   el.compare.disabled = false;
@@ -623,7 +691,8 @@ function renderDiagnostics(d) {
     ['Cross-origin isolated', iso.isolated ? `yes (${iso.via})` : 'no'],
     ['Threads in use', d.threads == null ? '—' : String(d.threads)],
     ['WebAssembly SIMD', yesNo(d.simd)],
-    ['Runtime', `${d.runtime ?? '—'}${d.runtimeVersion ? ` (onnxruntime-web ${d.runtimeVersion})` : ''}`],
+    ['WebAssembly relaxed SIMD (LiteRT.js)', d.relaxedSimd == null ? '—' : yesNo(d.relaxedSimd)],
+    ['Runtime', `${d.runtime ?? '—'}${d.runtimeVersion ? ` (${d.runtimeName} ${d.runtimeVersion})` : ''}`],
     ['WebAssembly file', d.wasmFiles?.length ? d.wasmFiles.join(', ') : 'not loaded yet (it loads with the first model)'],
     ['Execution provider', d.backend ?? '—'],
     ['WebGPU available', state.webgpu ?? (d.webgpuAvailable ? 'checking…' : 'no')],
@@ -643,7 +712,11 @@ function takeEarlyWorker() {
 
 async function startWorker(backend) {
   state.client?.terminate();
-  const early = backend === 'wasm' ? takeEarlyWorker() : null;
+  let early = takeEarlyWorker();
+  if (early && backend !== 'wasm') {
+    early.worker.terminate(); // the page's inline script starts onnxruntime-web's
+    early = null;
+  }
   state.client = new WorkerClient(WORKER_URL, early);
   state.loaded = null;
   const reply = await (early ? state.client.earlyInit : state.client.request(MSG.INIT, { backend }));
@@ -658,17 +731,34 @@ async function webgpuSupport() {
   return adapter ? 'yes' : 'the browser has the API but no usable GPU adapter';
 }
 
+function chosenBackend() {
+  if (el.runtimes.querySelector('input:checked')?.value === 'litert') return 'litert';
+  return el.webgpu.checked ? 'webgpu' : 'wasm';
+}
+
+// after a runtime change: the models and variants that runtime can open
+function fitChoice() {
+  refreshPicker();
+  el.webgpu.disabled = state.webgpu !== 'yes' || isLiteRt();
+  const key = canRun(state.key) ? state.key : pretrainedKeys().find(canRun);
+  if (key) selectModel(key, state.variant);
+}
+
 async function switchBackend() {
-  const backend = el.webgpu.checked ? 'webgpu' : 'wasm';
+  const backend = chosenBackend();
+  if (backend === 'litert') el.webgpu.checked = false;
   el.webgpuNote.textContent = '';
+  el.runtimeNote.textContent = '';
   await serial(async () => {
     try {
       await startWorker(backend);
     } catch (err) {
       el.webgpu.checked = false;
-      el.webgpuNote.textContent = `${err.message} Back on WebAssembly.`;
+      el.runtimes.querySelector('input[value="ort"]').checked = true;
+      (backend === 'litert' ? el.runtimeNote : el.webgpuNote).textContent = `${err.message} Back on onnxruntime-web.`;
       await startWorker('wasm');
     }
+    fitChoice();
   });
   state.hasImage = false; // the old worker held the pixels
   if (state.source) await takeBlob(state.source.blob, state.source.name);
@@ -723,6 +813,7 @@ function wireInputs() {
   wireMaps();
   el.retry.addEventListener('click', () => schedule());
   el.webgpu.addEventListener('change', switchBackend);
+  el.runtimes.addEventListener('change', switchBackend);
 }
 
 // The default model loads as soon as the page is ready, while the reader picks a photo, so
@@ -762,7 +853,10 @@ async function main() {
   // the worker (and with it the runtime's download and compilation) needs nothing from the
   // manifest: take over the one the page started, or start it now, while the manifest
   // downloads and the controls are built
-  const workerStarted = serial(() => startWorker('wasm'));
+  // ?backend=litert opens the page on LiteRT.js (a shared address keeps the reader's runtime)
+  const wanted = new URLSearchParams(location.search).get('backend') === 'litert' ? 'litert' : 'wasm';
+  el.runtimes.querySelector(`input[value="${wanted === 'litert' ? 'litert' : 'ort'}"]`).checked = true;
+  const workerStarted = serial(() => startWorker(wanted));
   workerStarted.catch(() => {}); // reported below, once the page can show it
   const webgpuChecked = webgpuSupport();
   try {
@@ -777,7 +871,19 @@ async function main() {
   buildModelPicker();
   buildGallery();
   const [key, variant, note] = initialChoice();
-  selectModel(key, variant);
+  state.backend = wanted; // startWorker confirms it; the picker needs it now
+  if (!pretrainedKeys().some(tfliteOf)) {
+    // a build without `make tflite`: nothing for LiteRT.js to open
+    el.runtimes.querySelector('input[value="litert"]').disabled = true;
+    el.runtimes.querySelector('input[value="ort"]').checked = true;
+    el.runtimeNote.textContent = 'LiteRT.js: this build has no .tflite files.';
+    if (wanted === 'litert') {
+      state.backend = 'wasm';
+      serial(() => startWorker('wasm')).catch(() => {});
+    }
+  }
+  refreshPicker();
+  selectModel(canRun(key) ? key : (pretrainedKeys().find(canRun) ?? key), variant);
   wireInputs();
   try {
     await workerStarted;
@@ -787,7 +893,7 @@ async function main() {
     return;
   }
   state.webgpu = await webgpuChecked;
-  el.webgpu.disabled = state.webgpu !== 'yes';
+  el.webgpu.disabled = state.webgpu !== 'yes' || isLiteRt();
   if (state.webgpu !== 'yes') el.webgpuNote.textContent = `WebGPU: ${state.webgpu}.`;
   if (state.lastDiagnostics) renderDiagnostics(state.lastDiagnostics); // now with the WebGPU answer
   el.startup.textContent = `${note ? `${note} ` : ''}Ready: choose an image.`;

@@ -5,8 +5,10 @@
 
 export const MSG = Object.freeze({
   // page -> worker
-  INIT: 'init', // {backend: 'wasm' | 'webgpu'} -> DONE {diagnostics}
-  LOAD_MODEL: 'load-model', // {url, sha256, bytes, label, optimized} -> PROGRESS*, DONE {timings, fromCache, bytes}
+  INIT: 'init', // {backend: 'wasm' | 'webgpu' | 'litert'} -> DONE {diagnostics}
+  // {url, sha256, bytes, label, optimized, tflite} -> PROGRESS*, DONE {timings, fromCache, bytes};
+  // optimized and tflite: {url, sha256, bytes} of another file of the same model, or null
+  LOAD_MODEL: 'load-model',
   WARM_UP: 'warm-up', // {inputName, inputShape, preprocess} -> DONE {warmupMs}: one run on a blank input
   SET_IMAGE: 'set-image', // {pixels, width, height, channels} -> DONE
   CLASSIFY: 'classify', // {preprocess, inputName, outputName, cam} -> DONE {logits, mapClasses, timings}
@@ -26,7 +28,7 @@ export const MSG = Object.freeze({
 export const ERROR_KIND = Object.freeze({
   HTTP: 'http', // the model file could not be downloaded
   CHECKSUM: 'checksum', // downloaded bytes differ from the manifest's sha256
-  SESSION: 'session', // onnxruntime could not create a session from the file
+  SESSION: 'session', // the runtime could not open the file (or there is no file for it)
   RUNTIME: 'runtime', // the runtime failed to load or to run
   NO_MODEL: 'no-model', // CLASSIFY before any LOAD_MODEL succeeded
   NO_IMAGE: 'no-image', // CLASSIFY before SET_IMAGE

@@ -1,11 +1,15 @@
-// The module worker that owns onnxruntime-web: the page never touches the runtime.
+// The module worker that owns the runtime, onnxruntime-web or LiteRT.js: the page never
+// touches it.
 //
 // It loads the runtime from the site's own copy (never a CDN), fetches and verifies model
 // files (modelstore.js), keeps one inference session at a time, and preprocesses pixels
 // (preprocess.js) off the page's thread. Requests are handled one after another, in the
-// order they arrive, so a model switch can never race an inference.
+// order they arrive, so a model switch can never race an inference. One worker runs one
+// backend: the page starts a new worker to change it. LiteRT.js comes shaped as
+// onnxruntime-web (litert.js), so everything after loading the runtime is the same code.
 
 import { colorize, describe, normalize, upsample } from './cammap.js';
+import { hasRelaxedSimd, loadLiteRt } from './litert.js';
 import { ERROR_KIND, MSG } from './messages.js';
 import { getModel, ModelError } from './modelstore.js';
 import { preprocess } from './preprocess.js';
@@ -18,6 +22,8 @@ const VENDOR = new URL('../vendor/onnxruntime-web/', import.meta.url);
 const RUNTIMES = {
   wasm: { module: 'ort.wasm.min.mjs', providers: ['wasm'] },
   webgpu: { module: 'ort.webgpu.min.mjs', providers: ['webgpu', 'wasm'] },
+  // LiteRT.js on the CPU, with the model's .tflite copy
+  litert: { module: 'LiteRT.js', providers: ['wasm'] },
 };
 
 // wasm-feature-detect's SIMD probe: a tiny module that only validates if SIMD is supported
@@ -33,7 +39,7 @@ const WARMUP_MODEL = new Uint8Array([
   1, 66, 4, 10, 0, 16, 13,
 ]);
 
-let ort = null;
+let ort = null; // the runtime's module: onnxruntime-web's, or LiteRT.js shaped as it (litert.js)
 let warmup = Promise.resolve();
 let runtime = null;
 let backend = null;
@@ -58,8 +64,10 @@ function diagnostics() {
     crossOriginIsolated: self.crossOriginIsolated === true,
     threads: ort ? ort.env.wasm.numThreads : null,
     simd: WebAssembly.validate(SIMD_PROBE),
-    runtime: runtime ? runtime.module : null,
-    runtimeVersion: ort?.env?.versions?.web ?? null,
+    relaxedSimd: hasRelaxedSimd(),
+    runtime: ort?.build ?? runtime?.module ?? null,
+    runtimeName: backend === 'litert' ? 'LiteRT.js' : 'onnxruntime-web',
+    runtimeVersion: (backend === 'litert' ? ort.version : ort?.env?.versions?.web) ?? null,
     wasmFiles: [...new Set(wasmFiles)],
     webgpuAvailable: 'gpu' in navigator,
     backend,
@@ -74,6 +82,16 @@ async function init({ backend: name }) {
   if (ort) throw new Error('the worker is already initialised; start a new worker to change backend');
   runtime = RUNTIMES[name];
   if (!runtime) throw new Error(`unknown backend ${name}`);
+  if (name === 'litert') {
+    try {
+      // two threads (its threaded build) need cross-origin isolation, as onnxruntime-web's do
+      ort = await loadLiteRt(self.crossOriginIsolated ? 2 : 1);
+    } catch (err) {
+      throw new ModelError(ERROR_KIND.RUNTIME, `The LiteRT.js runtime failed to load: ${err.message || err}`);
+    }
+    backend = name;
+    return { diagnostics: diagnostics() };
+  }
   try {
     ort = await import(new URL(runtime.module, VENDOR).href);
   } catch (err) {
@@ -121,6 +139,11 @@ async function openSession(file, id) {
 async function loadModel(msg, id) {
   // the previous session goes first: a failed load must not leave the old model answering
   await releaseSession();
+  // LiteRT.js opens the model's .tflite copy, verified like every file
+  if (backend === 'litert') {
+    if (!msg.tflite) throw new ModelError(ERROR_KIND.SESSION, `${msg.label} has no LiteRT (.tflite) copy in this build.`);
+    msg = { ...msg, ...msg.tflite, optimized: null };
+  }
   // The WebAssembly backend takes the pre-optimized file when there is one: the same model,
   // opened without the QDQ fusion that costs about half a second (benchmarks/run.py). If this
   // runtime cannot open it (a newer onnxruntime wrote it), the portable file still can. A
@@ -142,7 +165,8 @@ async function loadModel(msg, id) {
       opened = await openSession(msg, id);
     } catch (err) {
       if (err instanceof ModelError) throw err;
-      throw new ModelError(ERROR_KIND.SESSION, `onnxruntime could not open ${msg.label}: ${err.message || err}`);
+      const name = backend === 'litert' ? 'LiteRT.js' : 'onnxruntime';
+      throw new ModelError(ERROR_KIND.SESSION, `${name} could not open ${msg.label}: ${err.message || err}`);
     }
   }
   session = opened.created;

@@ -30,13 +30,13 @@ def _timing(median: float) -> dict:
 def fixture_results(key: str) -> dict:
     """A small results file: one model, one variant, made-up figures that are easy to find."""
     return {
-        "schema_version": 2,
+        "schema_version": 3,
         "generated_at": "2000-01-02T03:04:05+00:00",
         "command": ".venv/bin/python -m benchmarks.run",
         "duration_s": 123.0,
         "machine": {"cpu": "Test CPU 9000", "cores": 2, "memory_bytes": 4_000_000_000, "platform": "Linux"},
         "versions": {"python": "3.11", "onnxruntime": "9.9.9", "onnxruntime_web": "8.8.8", "torch": "7.7",
-                     "browser": "Chromium 1.2.3 (headless)"},
+                     "browser": "Chromium 1.2.3 (headless)", "litertjs": "6.6.6"},
         "manifest_generated_at": "2000-01-01",
         "method": {"native": "native method", "browser": "browser method"},
         "models": {key: {"display_name": "Whatever", "pretrained": False, "variants": {"fp32": {
@@ -57,6 +57,26 @@ def fixture_results(key: str) -> dict:
                     "native": {"1": _timing(1.25), "2": _timing(0.625)},
                     "browser": {"1": _timing(11.0), "2": _timing(8.125)}, "ratio": {"1": 8.8, "2": 13.0}},
         "webnn": {"default": {"args": [], "available": False, "detail": "navigator.ml is not defined"}},
+        "litert": {key: {
+            "file": f"{key}.fp32.tflite", "bytes": 1_234_999, "gzip_bytes": 1_000_001,
+            "native": {"1": _timing(2.5), "2": _timing(1.75)},
+            "browser": {"1": {**_timing(6.5), "session_ms": 4.5, "first_run_ms": 9.5, "cross_origin_isolated": False},
+                        "2": {**_timing(3.25), "session_ms": 4.25, "first_run_ms": 8.5, "cross_origin_isolated": True}},
+            "onnx": {"file": f"{key}.fp32.onnx", "native": {"1": _timing(2.0), "2": _timing(1.5)},
+                     "browser": {"1": {**_timing(13.0), "session_ms": 5.0, "first_run_ms": 20.0,
+                                       "cross_origin_isolated": False},
+                                 "2": {**_timing(6.5), "session_ms": 5.0, "first_run_ms": 10.0,
+                                       "cross_origin_isolated": True}}},
+        }},
+        "cold_starts": [{"name": "LiteRT.js fp32", "model": key, "variant": "fp32", "backend": "litert",
+                         "runs_ms": [2111.0, 2222.0, 2333.0], "median_ms": 2222.0,
+                         "transfer": {"raw_bytes": 10_680_833, "transferred_bytes": 3_093_857, "gzip_bytes": 2,
+                                      "gzip_level": 6, "requests": 2, "python_loaded": False, "files": [
+                                          {"path": "vendor/litertjs/wasm/litert_wasm_threaded_internal.wasm",
+                                           "bytes": 9_445_834, "transferred_bytes": 1_993_857, "encoding": "br",
+                                           "gzip_bytes": 1},
+                                          {"path": f"models/{key}.fp32.tflite", "bytes": 1_234_999,
+                                           "transferred_bytes": 1_100_000, "encoding": "br", "gzip_bytes": 1}]}}],
         "experiments": [
             {"name": "default", "change": "nothing", "model": key, "variant": "fp32", "threads": "2",
              "options": {}, **_timing(4.0), "session_ms": 5.0, "first_run_ms": 77.5},
@@ -122,6 +142,15 @@ BROKEN = {
         lambda d: d["models"][next(iter(d["models"]))]["variants"]["fp32"]["browser"]["2"].update(
             {"cross_origin_isolated": False}),
     "no cold-start runs": lambda d: d["cold_start"].update({"runs_ms": []}),
+    "a runtime's cold start whose transfer is not the sum of its files":
+        lambda d: d["cold_starts"][0]["transfer"].update({"raw_bytes": 1}),
+    "a cold start of an unknown runtime": lambda d: d["cold_starts"][0].update({"backend": "tfjs"}),
+    "a LiteRT.js run without 2 threads": lambda d: next(iter(d["litert"].values()))["browser"].pop("2"),
+    "LiteRT.js with 1 thread on an isolated page":
+        lambda d: next(iter(d["litert"].values()))["browser"]["1"].update({"cross_origin_isolated": True}),
+    "onnxruntime-web beside LiteRT.js without its median":
+        lambda d: next(iter(d["litert"].values()))["onnx"]["browser"]["1"].pop("median_ms"),
+    "LiteRT.js runs without LiteRT.js's version": lambda d: d["versions"].pop("litertjs"),
     "no default experiment": lambda d: d["experiments"].pop(0),
     "no WebNN answer for the default browser": lambda d: d["webnn"].clear(),
     "another schema version": lambda d: d.update({"schema_version": 1}),
@@ -163,6 +192,11 @@ def test_every_part_renders_the_fixture(render, manifest):
     assert "refused by the runtime" in html and "1.50" in html  # experiments, relative to the default
     assert "<svg" in html and 'role="img"' in html  # the chart
     assert fmt_ratio(9_000_000 / 4_000_000) + " smaller" in html  # the wasm's compression
+    # LiteRT.js beside onnxruntime-web: its medians, native LiteRT's, the ratio of the two
+    # browser runtimes, its cold start and its runtime's bytes on disk and sent, its version
+    assert fmt_ms(6.5) in html and fmt_ms(3.25) in html and fmt_ms(1.75) in html and fmt_ratio(0.5) in html
+    assert fmt_ms(2222.0) in html and fmt_bytes(9_445_834) in html and fmt_bytes(1_993_857) in html
+    assert "LiteRT.js 6.6.6" in html
 
 
 def test_inline_parts_name_the_models_the_results_single_out(render, manifest):
@@ -264,3 +298,38 @@ def test_median_and_p90_of_timed_runs():
     assert summarize([5.0, 1.0, 4.0, 2.0, 3.0, 10.0, 6.0, 7.0, 8.0, 9.0]) == {"median_ms": 5.5, "p90_ms": 9.0, "runs": 10}
     assert summarize([3.0, 1.0, 2.0]) == {"median_ms": 2.0, "p90_ms": 2.0, "runs": 3}
     assert summarize([0.12345]) == {"median_ms": 0.123, "p90_ms": 0.123, "runs": 1}
+
+
+def test_litert_parts_compute_their_claims_from_the_runs(render, manifest):
+    key = next(iter(manifest["models"]))
+    data = fixture_results(key)
+    # 6.5 / 13.0 and 3.25 / 6.5: half onnxruntime-web's time on both thread counts
+    assert render("<!-- benchmark: litert-ratio -->", data).strip() == (
+        f"{fmt_ratio(0.5)} onnxruntime-web's time with 1 thread and {fmt_ratio(0.5)} with 2, "
+        "on the same fp32 weights of 1 model")
+    lrt = data["litert"][key]
+    lrt["browser"]["2"].update(_timing(9.75))
+    assert f"{fmt_ratio(1.5)} with 2" in render("<!-- benchmark: litert-ratio -->", data)
+    # without the converter's environment there is no native LiteRT: the table says so
+    lrt["native"] = None
+    check(data)
+    assert "—" in render("<!-- benchmark: litert -->", data)
+    # a run without .tflite files (make tflite not run) cannot render the LiteRT.js section
+    data["litert"] = {}
+    check(data)
+    with pytest.raises(PluginError, match="make tflite"):
+        render("<!-- benchmark: litert -->", data)
+
+
+def test_results_hold_litert_beside_onnxruntime_for_every_tflite_file(manifest):
+    # not a check of the file's shape: it fails when .tflite copies are exported but not benchmarked
+    results = lwm_bench.load_results(ROOT / "benchmarks" / "results.json")
+    tflite = [k for k, e in manifest["models"].items() if "tflite" in e["variants"].get("fp32", {})]
+    assert sorted(results["litert"]) == sorted(tflite), "run make tflite, then make bench"
+    for key, r in results["litert"].items():
+        assert r["file"] == manifest["models"][key]["variants"]["fp32"]["tflite"]["file"]
+        assert r["native"] is not None, f"{key}: native LiteRT not timed (no .venv-litert when make bench ran)"
+        # 1 thread: the relaxed-SIMD build without isolation; 2: the threaded build, isolated
+        assert r["browser"]["1"]["build"] == "litert_wasm_internal.js"
+        assert r["browser"]["2"]["build"] == "litert_wasm_threaded_internal.js"
+    assert [c["backend"] for c in results["cold_starts"]] == ["ort", "litert"]

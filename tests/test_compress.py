@@ -108,3 +108,19 @@ def test_hook_caches_beside_mkdocs_yml_and_can_be_turned_off(site, tmp_path, mon
 def test_missing_folder_is_a_clear_error(site):
     with pytest.raises(FileNotFoundError, match="not a directory"):
         compress.precompress(site / "missing")
+
+
+def test_opt_in_runtimes_and_large_files_get_the_faster_quality(tmp_path):
+    # LiteRT.js loads only for a reader who chooses it: quality 9, as files over LARGE_BYTES;
+    # onnxruntime-web's default build, on every first visit, keeps quality 11
+    small = compress.LARGE_BYTES // 2
+    assert compress.quality(Path("site/vendor/litertjs/wasm/litert_wasm_internal.wasm"), small) == compress.LARGE_QUALITY
+    assert compress.quality(Path("site/vendor/onnxruntime-web/ort-wasm-simd-threaded.wasm"), small) == compress.QUALITY
+    assert compress.quality(Path("site/vendor/onnxruntime-web/big.wasm"), compress.LARGE_BYTES + 1) == compress.LARGE_QUALITY
+    # the cache entry names the quality, so a change of quality never reuses an old result
+    source = tmp_path / "vendor" / "litertjs" / "a.js"
+    source.parent.mkdir(parents=True)
+    source.write_bytes(b"export const x = 1;\n" * 500)
+    (tmp_path / "cache").mkdir()
+    outcome, entry = compress.compress_file(source, tmp_path / "cache")
+    assert outcome == "compressed" and f".q{compress.LARGE_QUALITY}w" in entry

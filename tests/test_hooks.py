@@ -338,17 +338,28 @@ def test_mkdocs_build_succeeds_on_a_known_marker(tmp_path, models_dir, manifest)
     assert fmt_count(manifest["models"]["mobilenet_v2"]["params"]) in html
 
 
-def test_the_editor_bundle_imports_nothing(tmp_path, monkeypatch):
-    # a browser cannot resolve `from '@codemirror/state'`: the bundle holds every package and
-    # imports nothing
+# what the site's modules import from each bundle (site_app/py/editor.js, site_app/litert.js)
+BUNDLE_EXPORTS = {
+    "vendor/codemirror/codemirror.mjs": ("EditorView",),
+    "vendor/litertjs/litert.mjs": ("loadLiteRt", "loadAndCompile", "Tensor", "version"),
+}
+
+
+def test_every_bundle_imports_nothing_and_exports_what_the_site_uses(tmp_path, monkeypatch):
+    # a browser cannot resolve `from '@codemirror/state'`, nor a worker `from
+    # '@litertjs/wasm-utils'`: each bundle holds every package and imports nothing
     monkeypatch.chdir(ROOT)
+    assert sorted(dest for _, dest in assets.BUNDLES) == sorted(BUNDLE_EXPORTS)
     for entry, dest in assets.BUNDLES:
         out = tmp_path / dest
         assets.bundle(entry, out)
         text = out.read_text()
         bare = r"""\b(from|import)\s*\(?\s*["'](@[\w.-]+/)?[\w.-]+(/[\w./-]*)?["']"""
         assert not re.search(bare, text), f"{dest} imports another module"
-        assert "EditorView" in text  # what site_app/py/editor.js imports from it
+        # `export{a as EditorView,b as ...}`: the names after "as", or the bare names
+        exported = {item.split(" as ")[-1].strip() for clause in re.findall(r"export\s*\{([^}]*)\}", text)
+                    for item in clause.split(",")}
+        assert set(BUNDLE_EXPORTS[dest]) <= exported, (dest, exported)
 
 
 def test_a_bundle_that_cannot_be_resolved_fails_the_build(tmp_path, monkeypatch):

@@ -33,6 +33,7 @@ def site(tmp_path):
     (tmp_path / "app" / "plain.css").write_text("body { color: teal }\n")
     (tmp_path / "models").mkdir()
     (tmp_path / "models" / "m.onnx").write_bytes(MODEL)
+    (tmp_path / "models" / "m.fp32.tflite").write_bytes(MODEL)  # LiteRT.js's copy (export/tflite.py)
     return tmp_path
 
 
@@ -123,6 +124,16 @@ def test_folder_index_uses_its_sidecar(server, site):
     assert brotli.decompress(body) == html
     response, _ = fetch(server, "/app")  # a folder without its slash is still redirected
     assert response.status == 301
+
+
+def test_a_tflite_file_is_compressed_on_request_as_an_onnx_file_is(server):
+    response, body = fetch(server, "/models/m.fp32.tflite")
+    assert response.status == 200
+    assert response.getheader("Content-Encoding") == "br"
+    assert response.getheader("Content-Type") == "application/octet-stream"
+    assert brotli.decompress(body) == MODEL
+    response, body = fetch(server, "/models/m.fp32.tflite", accept=None)
+    assert response.getheader("Content-Encoding") is None and body == MODEL
 
 
 def test_model_is_compressed_once_on_request(server):

@@ -220,24 +220,30 @@ def test_compare_all_models_on_one_image(page, site_url, manifest):
     expect(page.get_by_role("status", name="Comparison status")).to_contain_text("Compared", timeout=120_000)
     table = page.get_by_role("table", name="All models on this image")
     rows = table.locator("tbody tr")
-    expected = [(k, v) for k in pretrained(manifest) for v in manifest["models"][k]["variants"]]
+    # every ONNX file with onnxruntime-web, then every .tflite copy with LiteRT.js (a second worker)
+    expected = [("ort", k, v) for k in pretrained(manifest) for v in manifest["models"][k]["variants"]]
+    expected += [("litert", k, "fp32") for k in pretrained(manifest) if "tflite" in manifest["models"][k]["variants"]["fp32"]]
     assert rows.count() == len(expected)
-    for i, (key, variant) in enumerate(expected):
+    for i, (runtime, key, variant) in enumerate(expected):
         row = rows.nth(i)
-        ref = manifest["models"][key]["variants"][variant]["reference_top5"]["chelsea"][0]
+        v = manifest["models"][key]["variants"][variant]
+        ref = (v["tflite"] if runtime == "litert" else v)["reference_top5"]["chelsea"][0]
         assert row.get_attribute("data-model") == key and row.get_attribute("data-variant") == variant
+        assert row.get_attribute("data-runtime") == runtime
+        expect(row.locator("td").nth(1)).to_have_text("LiteRT.js" if runtime == "litert" else "onnxruntime-web")
         assert int(row.get_attribute("data-index")) == ref["index"]
         assert abs(float(row.get_attribute("data-prob")) - ref["prob"]) <= TOLERANCE[variant]
         expect(row).to_contain_text(manifest["classes"][ref["index"]])
         # the real-time column judges the time shown beside it against the manifest's budget
         ms = float(row.get_attribute("data-ms"))
-        assert row.locator("td").nth(4).inner_text() == fmt_ms(ms)
+        assert row.locator("td").nth(5).inner_text() == fmt_ms(ms)
         fits = ms <= manifest["realtime"]["budget_ms"]
         assert row.get_attribute("data-realtime") == str(fits).lower()
-        expect(row.locator("td").nth(5)).to_have_text("yes" if fits else "no")
-        # a small copy of the photo with the model's map of its answer, described in words
-        where = row.locator("td").nth(7)
-        if manifest["models"][key]["cam"]["kind"]:
+        expect(row.locator("td").nth(6)).to_have_text("yes" if fits else "no")
+        # a small copy of the photo with the model's map of its answer, described in words;
+        # the .tflite copies that LiteRT.js runs have no map outputs, and the cell says so
+        where = row.locator("td").nth(8)
+        if runtime == "ort" and manifest["models"][key]["cam"]["kind"]:
             thumb = where.get_by_role("img", name=re.compile(rf"^Map of {re.escape(shown(manifest, key))} \({variant}\): "
                                                              r"strongest in the .+ of the photo"))
             expect(thumb).to_be_visible()

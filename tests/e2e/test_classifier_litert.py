@@ -1,0 +1,208 @@
+"""The classifier with LiteRT.js, the second CPU runtime, used as a reader uses it.
+
+The reader picks "LiteRT.js" under Runtime (or opens ?backend=litert); the worker then runs
+each model's .tflite copy (`make tflite`) through the same checks as the ONNX files. The
+reference probabilities are the ones export/tflite.py computed with LiteRT's interpreter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from lwm_format import fmt_bytes
+from test_classifier import (
+    CAT_CLASSES,
+    TOLERANCE,
+    choose_file,
+    classify_sample,
+    diagnostic,
+    open_classifier,
+    pretrained,
+    results,
+    shown,
+    top5,
+    wait_for_answer,
+)
+
+pytestmark = pytest.mark.e2e
+
+
+def with_tflite(manifest):
+    keys = [k for k in pretrained(manifest) if "tflite" in manifest["models"][k]["variants"]["fp32"]]
+    if not keys:
+        pytest.fail("no .tflite copy in models.json: run `make tflite` (make test does)")
+    return keys
+
+
+def choose_litert(page):
+    page.get_by_role("radio", name=re.compile(r"^LiteRT\.js")).check()
+
+
+def test_litert_matches_pytorch_on_every_sample(page, watch, site_url, manifest):
+    """fp32 .tflite in the browser against LiteRT's interpreter at export, on every sample."""
+    open_classifier(page, site_url)
+    choose_litert(page)
+    checked = 0
+    for key in with_tflite(manifest):
+        page.get_by_role("radio", name=shown(manifest, key), exact=True).check()
+        t = manifest["models"][key]["variants"]["fp32"]["tflite"]
+        for sample in manifest["samples"]:
+            classify_sample(page, sample)
+            wait_for_answer(page, shown(manifest, key), "fp32")
+            got = dict(top5(page))
+            ref = t["reference_top5"][sample["id"]]
+            where = f"{key} tflite {sample['id']}"
+            assert top5(page)[0][0] == ref[0]["index"], where
+            for r in ref:
+                assert abs(got.get(r["index"], 0.0) - r["prob"]) <= TOLERANCE["fp32"], (where, r)
+            checked += 1
+        assert diagnostic(page, "Model file") == t["file"]
+    assert checked == len(with_tflite(manifest)) * len(manifest["samples"])
+    assert diagnostic(page, "Execution provider") == "litert"
+    assert diagnostic(page, "Threads in use") == "2"
+    assert diagnostic(page, "WebAssembly file") == "litert_wasm_threaded_internal.wasm"
+    assert diagnostic(page, "Runtime").startswith("litert_wasm_threaded_internal.js (LiteRT.js ")
+    assert watch.foreign_requests() == []
+    assert watch.errors == []
+
+
+def test_address_opens_litert_and_only_fp32_tflite_is_offered(page, site_url, models_dir, manifest):
+    keys = with_tflite(manifest)
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
+    open_classifier(page, site_url, f"?backend=litert&model={keys[0]}&variant=int8")
+    expect(page.get_by_role("radio", name=re.compile(r"^LiteRT\.js"))).to_be_checked()
+    t = manifest["models"][keys[0]]["variants"]["fp32"]["tflite"]
+    # one variant, with the size of the .tflite file it downloads
+    expect(page.get_by_role("radio", name=f"fp32 · {fmt_bytes(t['bytes'])}")).to_be_checked()
+    expect(page.get_by_role("radio", name=re.compile(r"^int8\b"))).to_have_count(0)
+    if not all(m["pretrained"] for m in manifest["models"].values()):
+        page.get_by_text(re.compile(r"^Not classifiers in this build")).click()  # unfold the untrained
+    for key in manifest["models"]:
+        radio = page.get_by_role("radio", name=re.compile(rf"^{re.escape(shown(manifest, key))}( \(|$)"))
+        if key in keys:
+            expect(radio).to_be_enabled()
+        else:
+            expect(radio).to_be_disabled()
+    expect(page.get_by_label("Run on the GPU with WebGPU")).to_be_disabled()
+    choose_file(page, models_dir / "samples" / "chelsea.png")
+    wait_for_answer(page, shown(manifest, keys[0]), "fp32")
+    assert top5(page)[0][0] in CAT_CLASSES
+    # onnxruntime-web's runtime was never fetched: the page started no early worker for it
+    assert [u.rsplit("/", 1)[-1] for u in requests if u.endswith((".onnx", ".tflite"))] == [t["file"]]
+    assert not any("ort-wasm" in u or "ort.wasm" in u for u in requests)
+    # the address keeps the reader's runtime and says which variant is running
+    expect(page).to_have_url(re.compile(r"[?&]backend=litert(&|$)"))
+    expect(page).to_have_url(re.compile(r"[?&]variant=fp32(&|$)"))
+
+
+def test_switching_runtime_back_and_forth(page, site_url, models_dir, manifest):
+    key = with_tflite(manifest)[0]
+    open_classifier(page, site_url, f"?model={key}&variant=int8")
+    choose_file(page, models_dir / "samples" / "coffee.png")
+    wait_for_answer(page, shown(manifest, key), "int8")
+    choose_litert(page)
+    expect(results(page)).to_contain_text("Reading coffee.png")  # the same photo, again
+    wait_for_answer(page, shown(manifest, key), "fp32")
+    assert diagnostic(page, "Execution provider") == "litert"
+    expect(page).to_have_url(re.compile(r"backend=litert"))
+    page.get_by_role("radio", name="onnxruntime-web").check()
+    expect(results(page)).to_contain_text("Reading coffee.png")
+    wait_for_answer(page, shown(manifest, key), "fp32")
+    assert diagnostic(page, "Execution provider") == "wasm"
+    assert diagnostic(page, "Model file") == manifest["models"][key]["variants"]["fp32"]["file"]
+    expect(page).not_to_have_url(re.compile(r"backend="))
+
+
+def test_a_tflite_file_that_fails_its_checksum_is_refused(page, site_url, models_dir, manifest):
+    key = with_tflite(manifest)[0]
+    t = manifest["models"][key]["variants"]["fp32"]["tflite"]
+
+    def corrupt(route):
+        good = route.fetch()
+        body = bytearray(good.body())
+        body[len(body) // 2] ^= 0xFF  # one flipped byte
+        route.fulfill(response=good, body=bytes(body))
+
+    page.route(f"**/models/{t['file']}", corrupt)
+    open_classifier(page, site_url, f"?backend=litert&model={key}")
+    choose_file(page, models_dir / "samples" / "chelsea.png")
+    expect(page.get_by_role("alert").filter(has_text=re.compile(r"failed its checksum.*not used"))).to_be_visible(
+        timeout=60_000)
+    expect(page.get_by_role("status", name="Model status")).to_have_text("No model loaded.")
+    page.unroute(f"**/models/{t['file']}")
+    page.get_by_role("button", name="Retry").click()
+    wait_for_answer(page, shown(manifest, key), "fp32")
+    assert top5(page)[0][0] in CAT_CLASSES
+
+
+def test_a_file_litert_cannot_open_gives_a_clear_error(page, site_url, models_dir, manifest):
+    """A file that downloads and verifies but is no LiteRT model (a sample photo)."""
+    key = with_tflite(manifest)[0]
+    data = (models_dir / "samples" / "chelsea.png").read_bytes()
+    edited = json.loads((models_dir / "models.json").read_text())
+    edited["models"][key]["variants"]["fp32"]["tflite"].update(
+        file="samples/chelsea.png", bytes=len(data), sha256=hashlib.sha256(data).hexdigest())
+    page.route("**/models/models.json",
+               lambda route: route.fulfill(status=200, content_type="application/json", body=json.dumps(edited)))
+    open_classifier(page, site_url, f"?backend=litert&model={key}")
+    expect(page.get_by_role("alert").filter(has_text=re.compile(r"LiteRT\.js could not open"))).to_be_visible(
+        timeout=60_000)
+    expect(page.get_by_role("status", name="Model status")).to_have_text("No model loaded.")
+
+
+def test_bad_image_is_refused_then_litert_keeps_working(page, watch, site_url, models_dir, manifest, tmp_path):
+    key = with_tflite(manifest)[0]
+    fake = tmp_path / "notes.jpg"
+    fake.write_text("this is not a picture")
+    open_classifier(page, site_url, f"?backend=litert&model={key}")
+    choose_file(page, fake)
+    alert = page.get_by_role("alert").filter(has_text=re.compile(r"holds text, not an image"))
+    expect(alert).to_be_visible()
+    expect(results(page)).to_contain_text("not classified")
+    choose_file(page, models_dir / "samples" / "chelsea.png")
+    wait_for_answer(page, shown(manifest, key), "fp32")
+    assert top5(page)[0][0] in CAT_CLASSES
+    expect(alert).to_have_count(0)
+    assert watch.foreign_requests() == []
+    assert watch.errors == []
+
+
+def test_a_build_without_tflite_files_offers_onnxruntime_web_only(page, site_url, manifest):
+    """The control for the tests above: with no .tflite record in the manifest, the LiteRT.js
+    choice is disabled and says why, and ?backend=litert falls back to onnxruntime-web."""
+    edited = json.loads(json.dumps(manifest))
+    for m in edited["models"].values():
+        m["variants"].get("fp32", {}).pop("tflite", None)
+    page.route("**/models/models.json",
+               lambda route: route.fulfill(status=200, content_type="application/json", body=json.dumps(edited)))
+    key = pretrained(manifest)[0]
+    open_classifier(page, site_url, f"?backend=litert&model={key}&variant=fp32")
+    expect(page.get_by_role("radio", name=re.compile(r"^LiteRT\.js"))).to_be_disabled()
+    expect(page.get_by_role("radio", name="onnxruntime-web")).to_be_checked()
+    expect(page.get_by_text("LiteRT.js: this build has no .tflite files.")).to_be_visible()
+    classify_sample(page, manifest["samples"][0])
+    wait_for_answer(page, shown(manifest, key), "fp32")
+    assert diagnostic(page, "Execution provider") == "wasm"
+
+
+def test_a_second_visit_takes_the_tflite_file_from_the_cache(page, site_url, models_dir, manifest):
+    key = with_tflite(manifest)[0]
+    t = manifest["models"][key]["variants"]["fp32"]["tflite"]
+    fetched = []
+    page.on("request", lambda r: r.url.endswith(f"/models/{t['file']}") and fetched.append(r.url))
+    timings = page.get_by_role("table", name="Timings")
+    download = timings.get_by_role("row", name=re.compile(r"^Download"))
+    for visit in ("first", "second"):
+        open_classifier(page, site_url, f"?backend=litert&model={key}")
+        choose_file(page, models_dir / "samples" / "chelsea.png")
+        wait_for_answer(page, shown(manifest, key), "fp32")
+        if visit == "first":
+            expect(download).to_contain_text(fmt_bytes(t["bytes"]))
+    expect(download).to_contain_text("from the browser's cache")
+    assert len(fetched) == 1, fetched  # verified against its sha256 both times, downloaded once
