@@ -52,6 +52,7 @@ class NoMapError(ValueError):
 class Head:
     kind: str  # "linear": pooling then one linear layer; "channels": the pooled map is the scores
     features: str  # the last feature map (N x K x H x W), the pooling's input
+    shape: tuple[int, int, int]  # its (K, H, W)
     weight: str | None  # the linear layer's weight tensor (classes x K), for "linear"
     float16: bool  # the graph computes in half precision
     # an int8 file's weight is DequantizeLinear(8-bit initializer, scale, zero point), one
@@ -87,7 +88,7 @@ def find_head(model: onnx.ModelProto, logits: str = "logits") -> Head:
         name = node.input[0]
     features = node.input[0]
     weight = linear.input[1] if linear is not None else None
-    float16 = _elem_type(model, features, inits) == TensorProto.FLOAT16
+    elem_type, shape = _feature_map(model, features)
     quantized = None
     dq = producer.get(weight) if weight else None
     if dq is not None and dq.op_type == "DequantizeLinear":
@@ -95,26 +96,18 @@ def find_head(model: onnx.ModelProto, logits: str = "logits") -> Head:
         if axis != 0 or len(dq.input) < 3 or not all(n in inits for n in dq.input):
             raise NoMapError("the linear layer's int8 weights are not quantized per class")
         quantized = tuple(dq.input)
-    return Head("linear" if linear is not None else "channels", features, weight, float16, quantized)
+    return Head("linear" if linear is not None else "channels", features, shape, weight,
+                elem_type == TensorProto.FLOAT16, quantized)
 
 
-def _elem_type(model: onnx.ModelProto, name: str, inits: dict) -> int:
-    if name in inits:
-        return inits[name].data_type
+def _feature_map(model: onnx.ModelProto, name: str) -> tuple[int, tuple[int, int, int]]:
+    """The element type and (K, H, W) of the feature map ``name``, from one shape inference."""
     inferred = onnx.shape_inference.infer_shapes(model)
-    for vi in list(inferred.graph.value_info) + list(inferred.graph.input) + list(inferred.graph.output):
-        if vi.name == name:
-            return vi.type.tensor_type.elem_type
-    raise NoMapError(f"the type of {name} is unknown")
-
-
-def _feature_shape(model: onnx.ModelProto, name: str) -> tuple[int, int, int]:
-    inferred = onnx.shape_inference.infer_shapes(model)
-    for vi in list(inferred.graph.value_info):
+    for vi in inferred.graph.value_info:
         if vi.name == name:
             dims = [d.dim_value for d in vi.type.tensor_type.shape.dim]
             if len(dims) == 4 and all(dims[1:]):
-                return dims[1], dims[2], dims[3]
+                return vi.type.tensor_type.elem_type, (dims[1], dims[2], dims[3])
     raise NoMapError(f"the shape of the feature map {name} is unknown")
 
 
@@ -122,7 +115,7 @@ def add_cam(model: onnx.ModelProto, logits: str = "logits") -> tuple[onnx.ModelP
     """Return a copy of ``model`` with the ``cam`` and ``cam_classes`` outputs, and what they
     are: {kind, features: [K, H, W], classes, macs}."""
     head = find_head(model, logits)
-    k, h, w = _feature_shape(model, head.features)
+    k, h, w = head.shape
     out = onnx.ModelProto()
     out.CopyFrom(model)
     g = out.graph
