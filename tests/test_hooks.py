@@ -5,6 +5,7 @@ Run: .venv/bin/python -m pytest tests/test_hooks.py
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -213,20 +214,33 @@ def test_lesson_evidence_names_the_limits_a_model_goes_over(manifest):
         shortcodes.expand("<!-- lesson-evidence -->", without, "exercise/")
 
 
-def test_message_marker_reads_the_type_from_messages_js(render, tmp_path, monkeypatch):
+def test_message_marker_reads_the_type_from_messages_json(render, tmp_path, monkeypatch):
     assert render("<!-- message: INIT -->") == "init"
     assert render("<!-- message: LOAD_MODEL -->") == "load-model"
     # the marker follows the definition, not a copy of it
-    renamed = tmp_path / "messages.js"
-    renamed.write_text(shortcodes.MESSAGES_JS.read_text().replace("INIT: 'init'", "INIT: 'start'"))
-    monkeypatch.setattr(shortcodes, "MESSAGES_JS", renamed)
+    renamed = tmp_path / "messages.json"
+    renamed.write_text(shortcodes.MESSAGES_JSON.read_text().replace('"INIT": "init"', '"INIT": "start"'))
+    monkeypatch.setattr(shortcodes, "MESSAGES_JSON", renamed)
     assert render("<!-- message: INIT -->") == "start"
     with pytest.raises(PluginError, match="no message type 'START'"):
         render("<!-- message: START -->")
 
 
+def test_messages_js_exports_the_types_of_messages_json():
+    """The page's and the worker's modules take their message types from the file the build
+    reads: messages.js imports messages.json (an import attribute), under the same names."""
+    from nodejs import run_module
+
+    exported = run_module(ROOT / "site_app" / "messages.js", "m",
+                          "{MSG: m.MSG, ERROR_KIND: m.ERROR_KIND, names: Object.keys(m).sort(), "
+                          "frozen: Object.isFrozen(m.MSG) && Object.isFrozen(m.ERROR_KIND)}")
+    assert exported.pop("frozen") is True
+    assert exported.pop("names") == ["ERROR_KIND", "MSG"]
+    assert exported == json.loads(shortcodes.MESSAGES_JSON.read_text())
+
+
 def test_the_classifier_page_spells_no_message_type():
-    """Its inline script (the early worker) takes every type from messages.js via the marker."""
+    """Its inline script (the early worker) takes every type from messages.json via the marker."""
     page = (ROOT / "docs" / "classifier.md").read_text()
     assert "postMessage" in page
     assert re.findall(r"postMessage\(\{ *type: '([^'<]*)'", page) == []
