@@ -199,6 +199,24 @@ def test_every_part_renders_the_fixture(render, manifest):
     assert "LiteRT.js 6.6.6" in html
 
 
+def test_every_element_devicebench_looks_up_is_in_the_device_part(render, manifest):
+    """templates/device.html holds the ids that site_app/devicebench.js finds its elements by:
+    one renamed on either side is a missing element here, not a blank section on the page."""
+    import re
+
+    script = (ROOT / "site_app" / "devicebench.js").read_text()
+    ids = re.findall(r"\$\('([\w-]+)'\)", script)
+    ids += re.findall(r"querySelector\('#([\w-]+)", script)
+    assert len(ids) >= 10, ids
+    html = render("<!-- benchmark: device -->", fixture_results(next(iter(manifest["models"]))))
+    defined = re.findall(r'\bid="([^"]+)"', html)
+    assert len(defined) == len(set(defined)), "an id defined twice"
+    assert sorted(set(ids) - set(defined)) == []
+    # '#lwm-device fieldset': the picker's boxes, one per model file
+    picker = html[html.index("<fieldset"):html.index("</fieldset>")]
+    assert picker.count('type="checkbox"') == sum(len(m["variants"]) for m in manifest["models"].values())
+
+
 def test_inline_parts_name_the_models_the_results_single_out(render, manifest):
     """The prose's int8 claims are computed from the results: change the figures, the
     sentence changes."""

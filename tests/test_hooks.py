@@ -393,3 +393,22 @@ def test_the_papers_counts_beside_ours_match_where_the_page_says_so(manifest):
     for name, (count, _text, _url) in lwm_lesson.PAPER_LAYERS.items():
         e = manifest["models"][name]
         assert e["depth"] == count and e["se_layers"] == 0, name
+
+
+def test_the_templates_table_is_the_helpers_table():
+    """templates/_table.html writes a table as lwm_html.table does, so a card laid out by a
+    template looks like every other table on the site."""
+    import lwm_html
+    import lwm_templates
+    from markupsafe import Markup
+
+    head, rows = ["Model", "MACs"], [["<a href=x>A</a>", "1 M"], ["B &amp; C", "2 M"]]
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    template = lwm_templates.ENV.from_string(
+        '{% from "_table.html" import table %}{% call table(head, caption=caption) %}{{ body }}{% endcall %}')
+    for caption in ("", "Two <code>models</code>"):
+        made = template.render(head=head, caption=Markup(caption), body=Markup(body))
+        assert made == lwm_html.table(head, rows, caption=caption)
+    # a value is escaped as the helpers escape it (html.escape), markup passes through
+    assert lwm_templates.ENV.from_string("{{ v }}{{ m }}").render(v="a\"b'c<", m=Markup("<b>")) == \
+        "a&quot;b&#x27;c&lt;<b>"
