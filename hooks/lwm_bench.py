@@ -463,4 +463,6 @@ def marker(ctx, arg: str | None) -> str:
     words = (arg or "").split()
     if not words or words[0] not in PARTS:
         raise PluginError(f"benchmark marker needs one of: {', '.join(PARTS)}")
-    return PARTS[words[0]](ctx, load_results(), *words[1:])
+    # the file is read and checked once per page, not once per marker
+    data = ctx.once("benchmark-results", load_results)
+    return PARTS[words[0]](ctx, data, *words[1:])
