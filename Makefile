@@ -10,7 +10,7 @@
 #   PYTHON=python3.13   the interpreter to build .venv with; by default the first of
 #                       python3.11, python3.12, python3.13 on PATH that runs
 #   TORCH_INDEX=URL     install torch from this index first, e.g. PyTorch's CPU-only wheels:
-#                       TORCH_INDEX=https://download.pytorch.org/whl/cpu (see README)
+#                       TORCH_INDEX=https://download.pytorch.org/whl/cpu (see docs/export.md)
 
 PY      := .venv/bin/python
 # mkdocs-material's end-of-life banner, printed at every build (the Pages workflow sets it too)
@@ -45,7 +45,7 @@ TORCH_INDEX ?=
 # torch's pin, as pyproject.toml has it (read only when TORCH_INDEX is set)
 TORCH_REQ = $(shell grep -o '"torch==[^"]*"' pyproject.toml | tr -d '"')
 
-.PHONY: setup models tflite site serve test bench clean FORCE
+.PHONY: setup models tflite site serve test bench screenshot clean FORCE
 
 setup: .venv/.installed node_modules/.package-lock.json
 
@@ -123,6 +123,11 @@ test: tflite
 bench: tflite
 	$(MAKE) --no-print-directory site
 	$(PY) -m benchmarks.run
+
+# the README's picture of the classifier with its map, taken from the site/ already built
+# (builds nothing: run make site first); writes .github/assets/readme-classifier.png
+screenshot:
+	$(PY) -m site_app.screenshot
 
 clean:
 	rm -rf build site

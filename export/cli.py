@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
             path = manifest.write(manifest.build(done, samples, previous), out)
             untrained = [n for n, e in done.items() if not e["pretrained"]]
             print(f"wrote {path}: {len(done)} model(s) in {time.perf_counter() - t0:.0f} s"
-                  + (f"; untrained (no weights on this machine, see the README's \"Official weights\"): "
+                  + (f"; untrained (no weights on this machine, see docs/export.md, \"Official weights\"): "
                      f"{', '.join(untrained)}" if untrained else ""), flush=True)
     return 0
 

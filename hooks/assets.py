@@ -41,8 +41,9 @@ ASSETS: list[tuple[str, str, tuple[str, ...]]] = [
         "litert_wasm_threaded_internal.js", "litert_wasm_threaded_internal.wasm",
         "litert_wasm_compat_internal.js", "litert_wasm_compat_internal.wasm",
     )),
-    # the classifier; docs/classifier.md loads app/classifier.js
-    ("site_app", "app", ("classifier.js", "*.js", "*.css", "!coi-sw.js")),
+    # the classifier; docs/classifier.md loads app/classifier.js. messages.json: the worker
+    # protocol's message types, imported by messages.js (and read by hooks/shortcodes.py)
+    ("site_app", "app", ("classifier.js", "*.js", "*.css", "messages.json", "!coi-sw.js")),
     # the isolation service worker sits at the root: it controls only pages at or below it
     ("site_app", ".", ("coi-sw.js",)),
     # the in-page Python (docs/exercise.md, the compare page's console)

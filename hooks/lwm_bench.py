@@ -14,13 +14,15 @@ from html import escape
 from pathlib import Path
 from typing import Callable
 
+from markupsafe import Markup
 from mkdocs.exceptions import PluginError
 
 import lwm_charts
 import lwm_html
+import lwm_templates
 from export.bench_results import THREADS, ResultsError, check
 from export.constants import VARIANTS
-from lwm_format import fmt_bytes, fmt_count, fmt_ms, fmt_ratio
+from lwm_format import fmt_bytes, fmt_ms, fmt_ratio
 
 RESULTS = Path(os.environ.get("LWM_BENCH_RESULTS", "benchmarks/results.json"))
 
@@ -350,45 +352,11 @@ def _ours(data: dict) -> dict:
 
 def device(ctx, data: dict) -> str:
     """The controls that time the models in the reader's browser, and our machine's figures
-    beside them (inline JSON: the page's script plots them without a second download)."""
+    beside them (inline JSON: the page's script plots them without a second download), laid
+    out in templates/device.html."""
     ours = json.dumps(_ours(data), separators=(",", ":")).replace("<", "\\u003c")
-    rows = []
-    for key, m in ctx.models.items():
-        name = escape(m["display_name"])
-        tag = "" if m["pretrained"] else ' <span class="lwm-tag">untrained: timed, not a classifier</span>'
-        boxes = "".join(
-            f'<label><input type="checkbox" name="lwm-device-file" value="{escape(key)}.{v}"'
-            f'{" checked" if v == DEVICE_DEFAULT_VARIANT else ""}>'
-            f'<span class="lwm-sr">{name} </span>{v}</label> '
-            for v in VARIANTS if v in m["variants"])
-        rows.append(f'<tr><th scope="row">{name}{tag}</th><td>{fmt_count(m["macs"])}</td>'
-                    f'<td class="lwm-device-boxes">{boxes}</td></tr>')
-    picker = ('<fieldset class="lwm-device-picker"><legend>Model files to time</legend>'
-              '<div class="lwm-table-wrap"><table><thead><tr><th scope="col">Model</th><th scope="col">MACs</th>'
-              f'<th scope="col">Variants</th></tr></thead><tbody>{"".join(rows)}</tbody></table></div></fieldset>')
-    return (
-        '<div id="lwm-device" class="lwm lwm-device">'
-        f'<script type="application/json" id="lwm-device-ours">{ours}</script>'
-        f"{picker}"
-        '<p class="lwm-device-buttons">'
-        '<button type="button" id="lwm-device-run" class="md-button md-button--primary">Time the selected models here</button> '
-        '<button type="button" id="lwm-device-stop" class="md-button" disabled>Stop after the current model</button></p>'
-        '<progress id="lwm-device-progress" aria-label="Models timed" max="1" value="0" hidden></progress>'
-        '<div id="lwm-device-status" role="status" aria-live="polite"></div>'
-        '<div id="lwm-device-error" role="alert" class="lwm-error"></div>'
-        '<div id="lwm-device-results" hidden>'
-        '<figure class="lwm-figure" id="lwm-device-figure"></figure>'
-        '<div class="lwm-table-wrap"><table id="lwm-device-table"><caption>Your device against our machine '
-        '(median <code>session.run</code>, same number of threads)</caption><thead><tr>'
-        '<th scope="col">Model</th><th scope="col">Variant</th><th scope="col">MACs</th>'
-        '<th scope="col">Your device: median</th><th scope="col">p90</th><th scope="col">Runs</th>'
-        '<th scope="col">Our machine: median</th><th scope="col">Within one frame</th>'
-        '</tr></thead><tbody></tbody></table></div>'
-        '<p><a id="lwm-device-download" class="md-button" download="lightweight-models-my-device.json">'
-        "Download your figures (JSON)</a></p></div>"
-        "</div>"
-        f'<script type="module" src="{ctx.root}app/devicebench.js"></script>'
-    )
+    return lwm_templates.render("device.html", models=ctx.models, ours=Markup(ours), variants=VARIANTS,
+                                default_variant=DEVICE_DEFAULT_VARIANT, root=ctx.root)
 
 
 # ---------------------------------------------------------------------------
@@ -495,4 +463,6 @@ def marker(ctx, arg: str | None) -> str:
     words = (arg or "").split()
     if not words or words[0] not in PARTS:
         raise PluginError(f"benchmark marker needs one of: {', '.join(PARTS)}")
-    return PARTS[words[0]](ctx, load_results(), *words[1:])
+    # the file is read and checked once per page, not once per marker
+    data = ctx.once("benchmark-results", load_results)
+    return PARTS[words[0]](ctx, data, *words[1:])

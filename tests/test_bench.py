@@ -199,6 +199,39 @@ def test_every_part_renders_the_fixture(render, manifest):
     assert "LiteRT.js 6.6.6" in html
 
 
+def test_every_element_devicebench_looks_up_is_in_the_device_part(render, manifest):
+    """templates/device.html holds the ids that site_app/devicebench.js finds its elements by:
+    one renamed on either side is a missing element here, not a blank section on the page."""
+    import re
+
+    script = (ROOT / "site_app" / "devicebench.js").read_text()
+    ids = re.findall(r"\$\('([\w-]+)'\)", script)
+    ids += re.findall(r"querySelector\('#([\w-]+)", script)
+    assert len(ids) >= 10, ids
+    html = render("<!-- benchmark: device -->", fixture_results(next(iter(manifest["models"]))))
+    defined = re.findall(r'\bid="([^"]+)"', html)
+    assert len(defined) == len(set(defined)), "an id defined twice"
+    assert sorted(set(ids) - set(defined)) == []
+    # '#lwm-device fieldset': the picker's boxes, one per model file
+    picker = html[html.index("<fieldset"):html.index("</fieldset>")]
+    assert picker.count('type="checkbox"') == sum(len(m["variants"]) for m in manifest["models"].values())
+
+
+def test_the_results_file_is_read_and_checked_once_per_page(render, manifest, monkeypatch):
+    """The Benchmarks page holds 21 markers; every one reads the same results file."""
+    page = (ROOT / "docs" / "benchmarks.md").read_text()
+    assert page.count("<!-- benchmark:") > 10
+    checked = []
+    monkeypatch.setattr(lwm_bench, "check", lambda data: checked.append(data))
+    data = fixture_results(next(iter(manifest["models"])))
+    render(page, data)
+    assert len(checked) == 1
+    # a page built after the file changed reads it again (mkdocs serve rebuilds)
+    data["generated_at"] = "2001-02-03T04:05:06+00:00"
+    assert "2001-02-03T04:05:06+00:00" in render("<!-- benchmark: cpu -->\n<!-- benchmark: machine -->", data)
+    assert len(checked) == 2
+
+
 def test_inline_parts_name_the_models_the_results_single_out(render, manifest):
     """The prose's int8 claims are computed from the results: change the figures, the
     sentence changes."""

@@ -5,6 +5,7 @@ Run: .venv/bin/python -m pytest tests/test_hooks.py
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -213,20 +214,33 @@ def test_lesson_evidence_names_the_limits_a_model_goes_over(manifest):
         shortcodes.expand("<!-- lesson-evidence -->", without, "exercise/")
 
 
-def test_message_marker_reads_the_type_from_messages_js(render, tmp_path, monkeypatch):
+def test_message_marker_reads_the_type_from_messages_json(render, tmp_path, monkeypatch):
     assert render("<!-- message: INIT -->") == "init"
     assert render("<!-- message: LOAD_MODEL -->") == "load-model"
     # the marker follows the definition, not a copy of it
-    renamed = tmp_path / "messages.js"
-    renamed.write_text(shortcodes.MESSAGES_JS.read_text().replace("INIT: 'init'", "INIT: 'start'"))
-    monkeypatch.setattr(shortcodes, "MESSAGES_JS", renamed)
+    renamed = tmp_path / "messages.json"
+    renamed.write_text(shortcodes.MESSAGES_JSON.read_text().replace('"INIT": "init"', '"INIT": "start"'))
+    monkeypatch.setattr(shortcodes, "MESSAGES_JSON", renamed)
     assert render("<!-- message: INIT -->") == "start"
     with pytest.raises(PluginError, match="no message type 'START'"):
         render("<!-- message: START -->")
 
 
+def test_messages_js_exports_the_types_of_messages_json():
+    """The page's and the worker's modules take their message types from the file the build
+    reads: messages.js imports messages.json (an import attribute), under the same names."""
+    from nodejs import run_module
+
+    exported = run_module(ROOT / "site_app" / "messages.js", "m",
+                          "{MSG: m.MSG, ERROR_KIND: m.ERROR_KIND, names: Object.keys(m).sort(), "
+                          "frozen: Object.isFrozen(m.MSG) && Object.isFrozen(m.ERROR_KIND)}")
+    assert exported.pop("frozen") is True
+    assert exported.pop("names") == ["ERROR_KIND", "MSG"]
+    assert exported == json.loads(shortcodes.MESSAGES_JSON.read_text())
+
+
 def test_the_classifier_page_spells_no_message_type():
-    """Its inline script (the early worker) takes every type from messages.js via the marker."""
+    """Its inline script (the early worker) takes every type from messages.json via the marker."""
     page = (ROOT / "docs" / "classifier.md").read_text()
     assert "postMessage" in page
     assert re.findall(r"postMessage\(\{ *type: '([^'<]*)'", page) == []
@@ -379,3 +393,22 @@ def test_the_papers_counts_beside_ours_match_where_the_page_says_so(manifest):
     for name, (count, _text, _url) in lwm_lesson.PAPER_LAYERS.items():
         e = manifest["models"][name]
         assert e["depth"] == count and e["se_layers"] == 0, name
+
+
+def test_the_templates_table_is_the_helpers_table():
+    """templates/_table.html writes a table as lwm_html.table does, so a card laid out by a
+    template looks like every other table on the site."""
+    import lwm_html
+    import lwm_templates
+    from markupsafe import Markup
+
+    head, rows = ["Model", "MACs"], [["<a href=x>A</a>", "1 M"], ["B &amp; C", "2 M"]]
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    template = lwm_templates.ENV.from_string(
+        '{% from "_table.html" import table %}{% call table(head, caption=caption) %}{{ body }}{% endcall %}')
+    for caption in ("", "Two <code>models</code>"):
+        made = template.render(head=head, caption=Markup(caption), body=Markup(body))
+        assert made == lwm_html.table(head, rows, caption=caption)
+    # a value is escaped as the helpers escape it (html.escape), markup passes through
+    assert lwm_templates.ENV.from_string("{{ v }}{{ m }}").render(v="a\"b'c<", m=Markup("<b>")) == \
+        "a&quot;b&#x27;c&lt;<b>"
