@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+from lwm.records import ModelEntry
+
 from . import convert, manifest
 from .constants import MODELS_DIR
 from .weights import WeightsError, WeightsNotFoundError
@@ -110,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     done: dict = {}
     t0 = time.perf_counter()
 
-    def record(name: str, entry: dict) -> None:
+    def record(name: str, entry: ModelEntry) -> None:
         done[name] = entry
 
     try:
@@ -123,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         # whatever finished is recorded, even when a later model fails
         if done:
             path = manifest.write(manifest.build(done, samples, previous), out)
-            untrained = [n for n, e in done.items() if not e["pretrained"]]
+            untrained = [n for n, e in done.items() if not e.pretrained]
             print(f"wrote {path}: {len(done)} model(s) in {time.perf_counter() - t0:.0f} s"
                   + (f"; untrained (no weights on this machine, see the README's \"Official weights\"): "
                      f"{', '.join(untrained)}" if untrained else ""), flush=True)
