@@ -75,7 +75,20 @@ class Record:
                     continue
                 raise ValueError(f"{path}: {cls.__name__} lacks {name}")
             values[name] = _from_json(hints[name], data[name], f"{path}.{name}")
+            _check_extras(f.metadata.get("schema", {}), data[name], f"{path}.{name}")
         return cls(**values)
+
+
+def _check_extras(extra: dict, value: Any, path: str) -> None:
+    """The schema keywords a field adds to its type (doc(..., schema=...)), as the schema checks them."""
+    if "const" in extra and value != extra["const"]:
+        raise ValueError(f"{path}: expected {extra['const']!r}")
+    if ("minItems" in extra or "maxItems" in extra) and not (
+            extra.get("minItems", 0) <= len(value) <= extra.get("maxItems", len(value))):
+        raise ValueError(f"{path}: {len(value)} items")
+    unknown = set(extra) - {"const", "minItems", "maxItems", "format"}
+    if unknown:
+        raise TypeError(f"{path}: no check for {', '.join(sorted(unknown))}")
 
 
 def _to_json(value: Any) -> Any:
@@ -290,7 +303,7 @@ class CamParity(Record):
     to the input grid."""
 
     images: int = doc("sample photos (whole view each)")
-    maps: int = doc("maps compared (the five best classes of each photo)")
+    maps: int = doc("maps compared (the best classes of each photo, as many as CamMaps.classes)")
     constant_maps: int = doc("maps with no correlation: constant, as an untrained network's tiny activations give in fp16")
     min_correlation: float | None = doc("the lowest correlation; null when every map is constant")
 
@@ -320,7 +333,7 @@ class OptimizedCopy(Record):
     file: str = doc("file name in the manifest's folder")
     bytes: int = doc("size")
     sha256: str = doc("checksum")
-    gzip_bytes: int = doc("size gzipped at level 9")
+    gzip_bytes: int = doc("size gzipped, as export/measure.py's file_stats compresses the files")
     graph_optimization_level: str = doc("onnxruntime's optimization level applied")
     onnxruntime: str = doc("the onnxruntime version that optimized it")
     against_variant: AgainstVariant = doc("it must compute what the variant does")
@@ -335,9 +348,9 @@ class TfliteCopy(Record):
     file: str = doc("file name in the manifest's folder")
     bytes: int = doc("size")
     sha256: str = doc("checksum")
-    gzip_bytes: int = doc("size gzipped at level 9")
+    gzip_bytes: int = doc("size gzipped, as export/measure.py's file_stats compresses the files")
     format: Literal["tflite"] = doc("the file format")
-    converter: dict[str, str] = doc("versions of litert-torch, ai-edge-litert, torch and numpy")
+    converter: dict[str, str] = doc("the converter's package versions (export/tflite.py's CONVERTER_PACKAGES)")
     input: TensorSpec = doc("the input (fixed batch 1, NCHW)")
     output: TensorSpec = doc("the output")
     validation: Agreement = doc("LiteRT's interpreter against PyTorch fp32")
@@ -354,7 +367,7 @@ class Variant(Record):
     file: str = doc("file name in the manifest's folder, <model>.<variant>.onnx")
     bytes: int = doc("size")
     sha256: str = doc("checksum")
-    gzip_bytes: int = doc("size gzipped at level 9")
+    gzip_bytes: int = doc("size gzipped, as export/measure.py's file_stats compresses the files")
     opset: int = doc("ONNX opset")
     activation_memory_bytes: int = doc("peak activation memory of the classifier, batch 1")
     validation: Agreement = doc("its logits against PyTorch fp32")
@@ -583,7 +596,8 @@ def _type_schema(tp: Any, defs: dict) -> dict:
     if origin is list or (origin is tuple and args[-1] is Ellipsis):
         return {"type": "array", "items": _type_schema(args[0], defs)}
     if origin is tuple:
-        return {"type": "array", "prefixItems": [_type_schema(a, defs) for a in args], "items": False}
+        return {"type": "array", "prefixItems": [_type_schema(a, defs) for a in args], "items": False,
+                "minItems": len(args)}
     if origin is dict:
         return {"type": "object", "additionalProperties": _type_schema(args[1], defs)}
     if tp is None or tp is type(None):
