@@ -10,15 +10,16 @@ defined once, here.
     models["mobilenet_v2"]["is_lightweight"]  # True
 """
 
-# The rule, in one place. A model is lightweight when BOTH hold for one image at its input
-# size: at most 10 million parameters and at most 1 billion multiply-accumulates. Every
-# model in the lesson's "lightweight" list (MobileNet, SqueezeNet, EfficientNet-B0/Lite)
-# meets it; ResNet-18 (11.7 M, 1.8 G) and ResNet-50 (25.6 M, 4.1 G) do not.
+# The rule, in one place. A model is lightweight when BOTH limits hold for one image at its
+# input size. Every model in the lesson's "lightweight" list (MobileNet, SqueezeNet,
+# EfficientNet-B0/Lite) meets them; ResNet-18 (11.7 M, 1.8 G) and ResNet-50 (25.6 M, 4.1 G)
+# do not.
 LIGHTWEIGHT_MAX_PARAMS = 10_000_000
 LIGHTWEIGHT_MAX_MACS = 1_000_000_000
 
+# the rule in words, from the limits (the manifest records it beside them)
 LIGHTWEIGHT_RULE = (
-    "params <= 10,000,000 and MACs <= 1,000,000,000 per image "
+    f"params <= {LIGHTWEIGHT_MAX_PARAMS:,} and MACs <= {LIGHTWEIGHT_MAX_MACS:,} per image "
     "(multiply-accumulates of conv and linear layers at the model's input size)"
 )
 
@@ -46,7 +47,7 @@ def limits_exceeded(params, macs):
 
 
 def is_lightweight(params, macs):
-    """True when a model has at most 10 M parameters and 1 G MACs per image."""
+    """True when a model is within both limits (LIGHTWEIGHT_MAX_PARAMS, LIGHTWEIGHT_MAX_MACS)."""
     return not limits_exceeded(params, macs)
 
 

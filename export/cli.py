@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+from lwm.records import ModelEntry
+
 from . import convert, manifest
 from .constants import MODELS_DIR
 from .weights import WeightsError, WeightsNotFoundError
@@ -24,6 +26,9 @@ EXIT_USAGE, EXIT_WEIGHTS, EXIT_OUTPUT = 2, 3, 4
 
 
 def _parser(names: list[str]) -> argparse.ArgumentParser:
+    from .pipeline import ExportOptions
+
+    default = ExportOptions(out_dir=MODELS_DIR)  # the exporter's defaults are the command's
     p = argparse.ArgumentParser(
         prog="lightweight-export",
         description="Export our PyTorch models to compact ONNX (fp32, fp16, int8), validate "
@@ -33,16 +38,17 @@ def _parser(names: list[str]) -> argparse.ArgumentParser:
     p.add_argument("models", nargs="*", default=["all"], metavar="MODEL",
                    help="model names, or 'all' (default)")
     p.add_argument("--out", type=Path, default=MODELS_DIR, help=f"output folder (default: {MODELS_DIR})")
-    p.add_argument("--variants", default=",".join(convert.VARIANTS),
-                   help="comma-separated subset of fp32,fp16,int8 (default: all three)")
-    p.add_argument("--weights-dir", type=Path, default=Path("weights"),
-                   help="folder searched first for official weight files (default: weights/)")
+    p.add_argument("--variants", default=",".join(default.variants),
+                   help=f"comma-separated subset of {','.join(convert.VARIANTS)} (default: %(default)s)")
+    p.add_argument("--weights-dir", type=Path, default=default.weights_dir,
+                   help="folder searched first for official weight files (default: %(default)s/)")
     p.add_argument("--allow-untrained", action="store_true",
                    help="export architectures whose weights are missing, marked pretrained: false")
     p.add_argument("--no-download", action="store_true", help="never try the official URLs")
-    p.add_argument("--calibration", choices=("percentile", "minmax", "entropy"), default="minmax",
-                   help="int8 calibration method (default: minmax)")
-    p.add_argument("--threads", default="1,2", help="thread counts to time onnxruntime with (default: 1,2)")
+    p.add_argument("--calibration", choices=("percentile", "minmax", "entropy"), default=default.calibration,
+                   help="int8 calibration method (default: %(default)s)")
+    p.add_argument("--threads", default=",".join(map(str, default.latency_threads)),
+                   help="thread counts to time onnxruntime with (default: %(default)s)")
     p.add_argument("--jobs", type=int, default=0,
                    help="models exported at once, in worker processes (default: one per core)")
     p.add_argument("--force", action="store_true",
@@ -72,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     variants = tuple(v.strip() for v in args.variants.split(",") if v.strip())
     bad = [v for v in variants if v not in convert.VARIANTS]
     if bad or not variants:
-        return _fail(EXIT_USAGE, f"unknown variant(s): {', '.join(bad) or '(none given)'}; choose from fp32, fp16, int8")
+        return _fail(EXIT_USAGE, f"unknown variant(s): {', '.join(bad) or '(none given)'}; choose from {', '.join(convert.VARIANTS)}")
     try:
         threads = tuple(int(t) for t in args.threads.split(","))
     except ValueError:
@@ -110,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     done: dict = {}
     t0 = time.perf_counter()
 
-    def record(name: str, entry: dict) -> None:
+    def record(name: str, entry: ModelEntry) -> None:
         done[name] = entry
 
     try:
@@ -123,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         # whatever finished is recorded, even when a later model fails
         if done:
             path = manifest.write(manifest.build(done, samples, previous), out)
-            untrained = [n for n, e in done.items() if not e["pretrained"]]
+            untrained = [n for n, e in done.items() if not e.pretrained]
             print(f"wrote {path}: {len(done)} model(s) in {time.perf_counter() - t0:.0f} s"
                   + (f"; untrained (no weights on this machine, see docs/export.md, \"Official weights\"): "
                      f"{', '.join(untrained)}" if untrained else ""), flush=True)

@@ -3,7 +3,7 @@
     from export.pipeline import ExportOptions, export_models
     entries = export_models(["efficientnet_lite0"], ExportOptions(out_dir=Path("build/models")))
 
-Each returned dictionary is a model's manifest entry (see export/manifest.py). The work is
+Each returned record is a model's manifest entry (lwm/records.py's ModelEntry). The work is
 done in two phases:
 
 1. ``export_files``: the ONNX files and every figure that is not a time, in four steps:
@@ -37,12 +37,15 @@ from typing import Callable
 
 import numpy as np
 
+from lwm.records import (
+    CONFIDENT, AgainstVariant, Agreement, Calibration, CamMaps, CamOutputs, CamParity, ClassProb, Int8Targets,
+    LargestActivation, LayerRow, Latency, ModelEntry, ModelWeights, NoCam, OptimizedCopy, TensorSpec, Variant,
+)
+
 from . import cam, catalog, convert, cpu, images, measure, prune
-from .manifest import REQUIRED_MODEL
 from .registry import get_entry
 from .weights import Preprocess, WeightsNotFoundError, find_weights, verify_checksum
 
-CONFIDENT = 0.5  # fp32 top probability at or above which an image counts as "confident"
 # everything that changes what the exporter writes, besides its own code and the weights
 KEYED_PACKAGES = (
     "torch", "onnx", "onnxruntime", "onnxslim", "onnxconverter-common", "onnxscript",
@@ -116,7 +119,7 @@ def run_torch(model, batch: np.ndarray, chunk: int = 16) -> np.ndarray:
         ]).astype(np.float64)
 
 
-def agreement(ref_logits: np.ndarray, logits: np.ndarray) -> dict:
+def agreement(ref_logits: np.ndarray, logits: np.ndarray) -> Agreement:
     """How closely a variant follows the PyTorch fp32 reference on the validation set."""
     ref_p = softmax(ref_logits)
     ref_top1, top1 = ref_logits.argmax(1), logits.argmax(1)
@@ -125,20 +128,20 @@ def agreement(ref_logits: np.ndarray, logits: np.ndarray) -> dict:
     confident = ref_p.max(1) >= CONFIDENT
     same = ref_top1 == top1
     overlap = [len(set(a) & set(b)) / 5.0 for a, b in zip(ref_top5, top5)]
-    return {
-        "images": int(len(ref_logits)),
-        "max_abs_logit_diff": float(np.abs(ref_logits - logits).max()),
-        "top1_agreement": float(same.mean()),
-        "confident_images": int(confident.sum()),
-        "top1_agreement_confident": float(same[confident].mean()) if confident.any() else None,
-        "top5_overlap": float(np.mean(overlap)),
-    }
+    return Agreement(
+        images=int(len(ref_logits)),
+        max_abs_logit_diff=float(np.abs(ref_logits - logits).max()),
+        top1_agreement=float(same.mean()),
+        confident_images=int(confident.sum()),
+        top1_agreement_confident=float(same[confident].mean()) if confident.any() else None,
+        top5_overlap=float(np.mean(overlap)),
+    )
 
 
-def top5(logits: np.ndarray) -> list[dict]:
+def top5(logits: np.ndarray) -> list[ClassProb]:
     p = softmax(logits[None])[0]
     idx = np.argsort(-p)[:5]
-    return [{"index": int(i), "prob": float(p[i])} for i in idx]
+    return [ClassProb(index=int(i), prob=float(p[i])) for i in idx]
 
 
 @dataclass(frozen=True)
@@ -234,7 +237,9 @@ def reusable(entry: dict | None, key: str, out_dir: Path) -> bool:
     """Whether a previous entry can stand: same key, and its files are still the ones it measured."""
     if not entry or entry.get("export_key") != key:
         return False
-    if any(k not in entry for k in REQUIRED_MODEL):  # written before a field was added
+    try:
+        ModelEntry.from_json(entry)
+    except ValueError:  # written before a field was added, or with one that is gone
         return False
     for f in files_of(entry):
         path = out_dir / f["file"]
@@ -246,24 +251,24 @@ def reusable(entry: dict | None, key: str, out_dir: Path) -> bool:
 # ---------------------------------------------------------------------------------------
 # Phase 1: the files, and every figure that is not a time
 # ---------------------------------------------------------------------------------------
-def optimized_entry(path: Path, dest: Path, batch: np.ndarray, logits: np.ndarray, threads: int) -> dict:
+def optimized_entry(path: Path, dest: Path, batch: np.ndarray, logits: np.ndarray, threads: int) -> OptimizedCopy:
     """Write the pre-optimized copy of a variant and check it computes what the variant does."""
     info = convert.optimize_for_web(path, dest)
     opt_logits = run_onnx(dest, batch, threads)
-    return {
-        "file": dest.name,
+    return OptimizedCopy(
+        file=dest.name,
         **measure.file_stats(dest),
         **info,
         # against the variant it was made from, not against PyTorch: it must be the same model
-        "against_variant": {
-            "images": int(len(logits)),
-            "max_abs_logit_diff": float(np.abs(opt_logits - logits).max()),
-            "top1_same": float((opt_logits.argmax(1) == logits.argmax(1)).mean()),
-        },
-    }
+        against_variant=AgainstVariant(
+            images=int(len(logits)),
+            max_abs_logit_diff=float(np.abs(opt_logits - logits).max()),
+            top1_same=float((opt_logits.argmax(1) == logits.argmax(1)).mean()),
+        ),
+    )
 
 
-def export_files(name: str, weights: Weights, opts: ExportOptions, threads: int) -> dict:
+def export_files(name: str, weights: Weights, opts: ExportOptions, threads: int) -> ModelEntry:
     """Write the model's files and return its manifest entry, latency not yet measured:
     load the model, convert it to ONNX, check and measure each file, measure the model."""
     import torch
@@ -289,14 +294,15 @@ def export_files(name: str, weights: Weights, opts: ExportOptions, threads: int)
     maps = add_maps(paths)
     variants, logits = {}, {}
     for v, path in paths.items():
-        variants[v], logits[v] = measure_file(path, validation, ref_logits, data.samples, threads)
-        if maps["kind"]:
-            variants[v]["cam"] = map_parity(model, path, data.samples, size, threads)
-        if v == "int8":
-            variants[v]["calibration"] = calibration
-            variants[v]["portable"] = not convert.saturation_risks(onnx_model(path))
-        if v in convert.OPTIMIZED_VARIANTS:
-            variants[v]["optimized"] = optimized_entry(path, out / f"{name}.{v}.opt.onnx", validation, logits[v], threads)
+        variant, logits[v] = measure_file(path, validation, ref_logits, data.samples, threads)
+        variants[v] = replace(
+            variant,
+            cam=map_parity(model, path, data.samples, size, threads) if maps.kind else None,
+            calibration=calibration if v == "int8" else None,
+            portable=not convert.saturation_risks(onnx_model(path)) if v == "int8" else None,
+            optimized=(optimized_entry(path, out / f"{name}.{v}.opt.onnx", validation, logits[v], threads)
+                       if v in convert.OPTIMIZED_VARIANTS else None),
+        )
 
     # magnitude pruning, measured on files that are not kept (export/prune.py); for a trained
     # network only: an untrained one has no answers to lose
@@ -305,31 +311,24 @@ def export_files(name: str, weights: Weights, opts: ExportOptions, threads: int)
         pruning = prune.pruning_block(model, size, validation, ref_logits, threads,
                                       dense=(paths["fp32"], logits["fp32"]))
 
-    return {
-        "name": name,
-        "display_name": entry.title,
-        "family": entry.family,
-        "docs_page": entry.docs_page,
-        "pretrained": weights.pretrained,
+    return ModelEntry(
+        name=name,
+        display_name=entry.title,
+        family=entry.family,
+        docs_page=entry.docs_page,
+        pretrained=weights.pretrained,
         **measure_model(model, name, size, paths["fp32"]),
-        "input": {"name": convert.INPUT_NAME, "shape": [None, 3, size, size], "dtype": "float32"},
-        "output": {"name": convert.OUTPUT_NAME, "shape": [None, meta.num_classes], "dtype": "float32"},
-        "preprocess": {
-            "input_size": pre.input_size,
-            "resize_size": pre.resize_size,
-            "crop_size": pre.crop_size,
-            "interpolation": pre.interpolation,
-            "resize_mode": pre.resize_mode,
-            "mean": list(pre.mean),
-            "std": list(pre.std),
-        },
-        "weights": {**meta.to_json(), **weights.to_json()},
-        "int8_targets": int8_targets(variants) if weights.pretrained else None,
-        "variants": variants,
-        "pruning": pruning,
-        "cam": maps,
-        "export_seconds": round(time.perf_counter() - t_start, 1),
-    }
+        input=TensorSpec(name=convert.INPUT_NAME, shape=[None, 3, size, size], dtype="float32"),
+        output=TensorSpec(name=convert.OUTPUT_NAME, shape=[None, meta.num_classes], dtype="float32"),
+        preprocess=pre,
+        weights=ModelWeights.of(meta, **weights.to_json()),
+        int8_targets=int8_targets(variants) if weights.pretrained else None,
+        variants=variants,
+        pruning=pruning,
+        cam=maps,
+        export_seconds=round(time.perf_counter() - t_start, 1),
+        export_key=export_key(name, weights, opts),
+    )
 
 
 def load_model(name: str, weights: Weights, opts: ExportOptions):
@@ -347,7 +346,7 @@ def load_model(name: str, weights: Weights, opts: ExportOptions):
 
 
 def convert_model(model, name: str, size: int, calibration: list[np.ndarray], opts: ExportOptions,
-                  threads: int) -> tuple[dict[str, Path], dict | None]:
+                  threads: int) -> tuple[dict[str, Path], Calibration | None]:
     """Write ``<name>.<variant>.onnx`` for each variant asked for: fp32 from PyTorch (always,
     the others are made from it), fp16 and int8 from fp32. Returns the paths, and for int8
     how it was calibrated ({method, images})."""
@@ -360,11 +359,11 @@ def convert_model(model, name: str, size: int, calibration: list[np.ndarray], op
     if "int8" in paths:
         method = convert.quantize_int8(paths["fp32"], paths["int8"], calibration, method=opts.calibration,
                                        threads=threads)
-        int8 = {"method": method, "images": len(calibration)}
+        int8 = Calibration(method=method, images=len(calibration))
     return paths, int8
 
 
-def add_maps(paths: dict[str, Path]) -> dict:
+def add_maps(paths: dict[str, Path]) -> CamMaps | NoCam:
     """Give each file the class activation map outputs (export/cam.py), made from the
     tensors its classifier already has. Returns what they are and the bytes they add to each
     file, or {"kind": None, "reason"} for a head that has no exact map."""
@@ -377,17 +376,17 @@ def add_maps(paths: dict[str, Path]) -> dict:
         try:
             model, added = cam.add_cam(onnx_model(path), convert.OUTPUT_NAME)
         except cam.NoMapError as err:
-            return {"kind": None, "reason": str(err)}
+            return NoCam(kind=None, reason=str(err))
         onnx.save_model(model, str(path))
         extra[v] = path.stat().st_size - before
-    return {
+    return CamMaps(
         **added,
-        "outputs": {"maps": cam.CAM_OUTPUT, "classes": cam.CAM_CLASSES_OUTPUT},
-        "extra_bytes": extra,
-    }
+        outputs=CamOutputs(maps=cam.CAM_OUTPUT, classes=cam.CAM_CLASSES_OUTPUT),
+        extra_bytes=extra,
+    )
 
 
-def map_parity(model, path: Path, samples: dict[str, np.ndarray], size: int, threads: int) -> dict:
+def map_parity(model, path: Path, samples: dict[str, np.ndarray], size: int, threads: int) -> CamParity:
     """The file's maps of its five best classes against PyTorch's maps of the same classes,
     on each sample photo (whole view), both upsampled to the input grid: the lowest
     correlation."""
@@ -399,14 +398,14 @@ def map_parity(model, path: Path, samples: dict[str, np.ndarray], size: int, thr
     ref = cam.upsample(cam.torch_cam(model, x, classes), size)
     corr = [cam.correlation(ours[i, j], ref[i, j]) for i in range(len(x)) for j in range(classes.shape[1])]
     defined = [c for c in corr if np.isfinite(c)]
-    return {
-        "images": int(len(x)),
-        "maps": len(corr),
+    return CamParity(
+        images=int(len(x)),
+        maps=len(corr),
         # a constant map has no correlation: an untrained network's activations are so small
         # that they round to zero in half precision
-        "constant_maps": len(corr) - len(defined),
-        "min_correlation": round(min(defined), 6) if defined else None,
-    }
+        constant_maps=len(corr) - len(defined),
+        min_correlation=round(min(defined), 6) if defined else None,
+    )
 
 
 def onnx_model(path: Path):
@@ -416,22 +415,22 @@ def onnx_model(path: Path):
 
 
 def measure_file(path: Path, validation: np.ndarray, ref_logits: np.ndarray, samples: dict[str, np.ndarray],
-                 threads: int) -> tuple[dict, np.ndarray]:
+                 threads: int) -> tuple[Variant, np.ndarray]:
     """One ONNX file's entry (size, checksum, opset, activation memory, agreement with
     PyTorch on ``validation``, top-5 of each sample photo) and its logits on ``validation``."""
     proto = onnx_model(path)
     # the validation photos and the site's samples, through the file in one batch
     logits = run_onnx(path, np.concatenate([validation, *samples.values()]), threads)
     n_val = len(validation)
-    entry = {
-        "file": path.name,
+    entry = Variant(
+        file=path.name,
         **measure.file_stats(path),
-        "opset": next(o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")),
-        "activation_memory_bytes": measure.graph_stats(proto, (convert.OUTPUT_NAME,))["peak_activation_bytes"],
-        "validation": agreement(ref_logits, logits[:n_val]),
-        "latency_ms": {},  # measure_latency, on a quiet machine
-        "reference_top5": {sid: top5(logits[n_val + i]) for i, sid in enumerate(samples)},
-    }
+        opset=next(o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")),
+        activation_memory_bytes=measure.graph_stats(proto, (convert.OUTPUT_NAME,))["peak_activation_bytes"],
+        validation=agreement(ref_logits, logits[:n_val]),
+        latency_ms={},  # measure_latency, on a quiet machine
+        reference_top5={sid: top5(logits[n_val + i]) for i, sid in enumerate(samples)},
+    )
     return entry, logits[:n_val]
 
 
@@ -452,12 +451,12 @@ def measure_model(model, name: str, size: int, fp32_path: Path) -> dict:
         "depth": fp32_stats["depth"],
         "se_layers": measure.se_layers(model),
         "activation_memory_bytes": fp32_stats["peak_activation_bytes"],
-        "largest_activation": measure.largest_activation(model, size),
-        "layers": layers,
+        "largest_activation": LargestActivation(**measure.largest_activation(model, size)),
+        "layers": [LayerRow(**r) for r in layers],
     }
 
 
-def _export_files_in_worker(name: str, weights: Weights, opts: ExportOptions) -> dict:
+def _export_files_in_worker(name: str, weights: Weights, opts: ExportOptions) -> ModelEntry:
     convert.quiet_known_warnings()
     return export_files(name, weights, opts, threads=1)
 
@@ -465,17 +464,19 @@ def _export_files_in_worker(name: str, weights: Weights, opts: ExportOptions) ->
 # ---------------------------------------------------------------------------------------
 # Phase 2: latency, one model at a time
 # ---------------------------------------------------------------------------------------
-def measure_latency(entry: dict, opts: ExportOptions) -> dict:
+def measure_latency(entry: ModelEntry, opts: ExportOptions) -> ModelEntry:
     """Time every variant of ``entry`` with onnxruntime on the CPU; fills ``latency_ms``."""
     t0 = time.perf_counter()
-    size = entry["preprocess"]["input_size"]
-    for v in entry["variants"].values():
-        v["latency_ms"] = {
-            str(t): measure.ort_latency_ms(Path(opts.out_dir) / v["file"], (1, 3, size, size), threads=t)
+    size = entry.preprocess.input_size
+    variants = {
+        name: replace(v, latency_ms={
+            str(t): Latency(**measure.ort_latency_ms(Path(opts.out_dir) / v.file, (1, 3, size, size), threads=t))
             for t in opts.latency_threads
-        }
-    entry["export_seconds"] = round(entry["export_seconds"] + time.perf_counter() - t0, 1)
-    return entry
+        })
+        for name, v in entry.variants.items()
+    }
+    return replace(entry, variants=variants,
+                   export_seconds=round(entry.export_seconds + time.perf_counter() - t0, 1))
 
 
 @contextlib.contextmanager
@@ -516,7 +517,7 @@ def summary_line(entry: dict) -> str:
 
 
 def export_models(names: list[str], opts: ExportOptions, previous: dict | None = None,
-                  on_done: Callable[[str, dict], None] | None = None) -> dict[str, dict]:
+                  on_done: Callable[[str, ModelEntry], None] | None = None) -> dict[str, ModelEntry]:
     """Export ``names``; return their manifest entries in the order given.
 
     ``previous`` holds the entries already in the output folder (reused when unchanged).
@@ -528,11 +529,11 @@ def export_models(names: list[str], opts: ExportOptions, previous: dict | None =
     previous = previous or {}
     weights = {name: resolve_weights(name, opts) for name in names}
     keys = {name: export_key(name, weights[name], opts) for name in names}
-    done: dict[str, dict] = {}
+    done: dict[str, ModelEntry] = {}
     todo = []
     for name in names:
         if opts.reuse and reusable(previous.get(name), keys[name], Path(opts.out_dir)):
-            done[name] = previous[name]
+            done[name] = ModelEntry.from_json(previous[name])
             if on_done:
                 on_done(name, done[name])
         else:
@@ -543,13 +544,12 @@ def export_models(names: list[str], opts: ExportOptions, previous: dict | None =
     jobs = min(opts.jobs or os.cpu_count() or 1, len(todo))
     # longest first, so no worker is left with a long model at the end
     order = sorted(todo, key=_expected_cost, reverse=True)
-    files: dict[str, dict] = {}
+    files: dict[str, ModelEntry] = {}
     counter = iter(range(1, len(todo) + 1))
 
-    def finished(name: str, entry: dict) -> None:
-        entry["export_key"] = keys[name]
+    def finished(name: str, entry: ModelEntry) -> None:
         files[name] = entry
-        log(f"[{next(counter):>2}/{len(todo)}] {summary_line(entry)}")
+        log(f"[{next(counter):>2}/{len(todo)}] {summary_line(entry.to_json())}")
 
     failure: Exception | None = None
     try:
@@ -575,7 +575,7 @@ def export_models(names: list[str], opts: ExportOptions, previous: dict | None =
 
 
 def _export_in_workers(order: list[str], weights: dict[str, Weights], opts: ExportOptions, jobs: int,
-                       finished: Callable[[str, dict], None]) -> None:
+                       finished: Callable[[str, ModelEntry], None]) -> None:
     import multiprocessing
 
     worker_opts = replace(opts, log=print)  # workers do not log (the CLI's logger does not pickle)
@@ -598,21 +598,21 @@ INT8_MIN_AGREEMENT_CONFIDENT = 0.99
 INT8_MIN_AGREEMENT_ALL = 0.90
 
 
-def int8_targets(variants: dict) -> dict | None:
+def int8_targets(variants: dict[str, Variant]) -> Int8Targets | None:
     if "int8" not in variants or "fp32" not in variants:
         return None
-    ratio = variants["int8"]["bytes"] / variants["fp32"]["bytes"]
-    val = variants["int8"]["validation"]
-    return {
-        "size_ratio": round(ratio, 4),
-        "size_ratio_max": INT8_MAX_SIZE_RATIO,
-        "top1_agreement_confident": val["top1_agreement_confident"],
-        "top1_agreement_confident_min": INT8_MIN_AGREEMENT_CONFIDENT,
-        "top1_agreement": val["top1_agreement"],
-        "top1_agreement_min": INT8_MIN_AGREEMENT_ALL,
-        "met": bool(
+    ratio = variants["int8"].bytes / variants["fp32"].bytes
+    val = variants["int8"].validation
+    return Int8Targets(
+        size_ratio=round(ratio, 4),
+        size_ratio_max=INT8_MAX_SIZE_RATIO,
+        top1_agreement_confident=val.top1_agreement_confident,
+        top1_agreement_confident_min=INT8_MIN_AGREEMENT_CONFIDENT,
+        top1_agreement=val.top1_agreement,
+        top1_agreement_min=INT8_MIN_AGREEMENT_ALL,
+        met=bool(
             ratio <= INT8_MAX_SIZE_RATIO
-            and (val["top1_agreement_confident"] or 0) >= INT8_MIN_AGREEMENT_CONFIDENT
-            and val["top1_agreement"] >= INT8_MIN_AGREEMENT_ALL
+            and (val.top1_agreement_confident or 0) >= INT8_MIN_AGREEMENT_CONFIDENT
+            and val.top1_agreement >= INT8_MIN_AGREEMENT_ALL
         ),
-    }
+    )

@@ -4,7 +4,7 @@
     rows = prune_sweep(model, 224, validation_batch, reference_logits)
 
 The export runs this on the pretrained models in PRUNED_MODELS and records the rows in the
-model's manifest entry (``pruning``, export/manifest.py). For each sparsity in SPARSITIES:
+model's manifest entry (``pruning``, lwm/records.py's Pruning). For each sparsity in SPARSITIES:
 
 1. **prune**: global magnitude pruning, unstructured. Every weight of every Conv2d and
    Linear layer is ranked by its absolute value across the whole network, and the smallest
@@ -34,6 +34,8 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn as nn
+
+from lwm.records import Pruning, PruningRow
 
 from . import convert, measure
 
@@ -104,7 +106,7 @@ def prune_global(model: nn.Module, sparsity: float) -> nn.Module:
 
 def prune_sweep(model: nn.Module, input_size: int, batch: np.ndarray, ref_logits: np.ndarray,
                 sparsities: tuple[float, ...] = SPARSITIES, threads: int = 1,
-                workdir: Path | None = None, dense: tuple[Path, np.ndarray] | None = None) -> list[dict]:
+                workdir: Path | None = None, dense: tuple[Path, np.ndarray] | None = None) -> list[PruningRow]:
     """One row per sparsity: the pruned model exported to fp32 ONNX and measured.
 
     ``ref_logits`` are the dense model's logits on ``batch`` (the validation images); each
@@ -129,31 +131,32 @@ def prune_sweep(model: nn.Module, input_size: int, batch: np.ndarray, ref_logits
                 logits = run_onnx(path, batch, threads)
             zero_weights = sum(int((m.weight == 0).sum()) for m in prunable(pruned))
             stats = measure.file_stats(path, gzip_level=GZIP_LEVEL)
-            rows.append({
-                "sparsity": sparsity,
-                "zero_weights": zero_weights,
-                "weight_sparsity": zero_weights / ranking.size,
-                "nonzero_params": count_nonzero(pruned),
+            rows.append(PruningRow(
+                sparsity=sparsity,
+                zero_weights=zero_weights,
+                weight_sparsity=zero_weights / ranking.size,
+                nonzero_params=count_nonzero(pruned),
                 # counted on the pruned model: a dense runtime multiplies the zeros too
-                "macs": measure.count_macs(pruned, input_size),
-                **{k: stats[k] for k in ("bytes", "gzip_bytes")},
-                "validation": agreement(ref_logits, logits),
-            })
+                macs=measure.count_macs(pruned, input_size),
+                bytes=stats["bytes"],
+                gzip_bytes=stats["gzip_bytes"],
+                validation=agreement(ref_logits, logits),
+            ))
     return rows
 
 
 def pruning_block(model: nn.Module, input_size: int, batch: np.ndarray, ref_logits: np.ndarray,
-                  threads: int = 1, dense: tuple[Path, np.ndarray] | None = None) -> dict:
-    """The manifest's ``pruning`` field of a model entry (see export/manifest.py)."""
+                  threads: int = 1, dense: tuple[Path, np.ndarray] | None = None) -> Pruning:
+    """The manifest's ``pruning`` field of a model entry (lwm/records.py's Pruning)."""
     t0 = time.perf_counter()
     rows = prune_sweep(model, input_size, batch, ref_logits, SPARSITIES, threads, dense=dense)
-    return {
-        "method": METHOD,
-        "variant": "fp32",
-        "prunable_weights": sum(m.weight.numel() for m in prunable(model)),
-        "params": measure.count_params(model),
-        "fine_tuned": False,
-        "gzip_level": GZIP_LEVEL,
-        "rows": rows,
-        "seconds": round(time.perf_counter() - t0, 1),
-    }
+    return Pruning(
+        method=METHOD,
+        variant="fp32",
+        prunable_weights=sum(m.weight.numel() for m in prunable(model)),
+        params=measure.count_params(model),
+        fine_tuned=False,
+        gzip_level=GZIP_LEVEL,
+        rows=rows,
+        seconds=round(time.perf_counter() - t0, 1),
+    )

@@ -5,7 +5,7 @@
     .venv-litert/bin/python -m export.tflite efficientnet_lite0 --out build/models
 
 The ONNX export (``make models``) must have run first: this step adds a ``tflite`` record to
-the fp32 variant of each model already in ``models.json`` (export/manifest.py describes it)
+the fp32 variant of each model already in ``models.json`` (lwm/records.py's TfliteCopy)
 and writes ``<model>.fp32.tflite`` beside the ONNX files. It converts our PyTorch module
 itself with litert-torch (torch.export, then LiteRT's converter), not the ONNX file, and
 checks the result as the ONNX variants are checked: LiteRT's interpreter (the XNNPACK
@@ -36,9 +36,12 @@ import os
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+
+from lwm.records import Latency, ModelEntry, TensorSpec, TfliteCopy
 
 from . import cpu, manifest, measure
 from .constants import MODELS_DIR
@@ -124,7 +127,7 @@ def latency_ms(path: Path, threads: int) -> dict:
     return measure.time_runs(once)
 
 
-def export_file(name: str, out_dir: Path, threads: int) -> dict:
+def export_file(name: str, out_dir: Path, threads: int) -> TfliteCopy:
     """Write ``<name>.fp32.tflite`` and return its record for ``variants.fp32.tflite``,
     without ``latency_ms`` (measure_latency, on a quiet machine)."""
     import torch
@@ -152,26 +155,25 @@ def export_file(name: str, out_dir: Path, threads: int) -> dict:
     it = interpreter(dest, 1)
     (sig,) = it.get_signature_list().values()  # {"inputs": [name], "outputs": [name]}
     inp, outp = it.get_input_details()[0], it.get_output_details()[0]
-    return {
-        "file": dest.name,
+    return TfliteCopy(
+        file=dest.name,
         **measure.file_stats(dest),
-        "format": "tflite",
-        "converter": versions(),
-        "input": {"name": sig["inputs"][0], "shape": [int(s) for s in inp["shape"]], "dtype": "float32", "layout": "NCHW"},
-        "output": {"name": sig["outputs"][0], "shape": [int(s) for s in outp["shape"]], "dtype": "float32"},
-        "validation": agreement(ref, logits[:n_val]),
-        "latency_ms": {},
-        "reference_top5": {sid: top5(logits[n_val + i]) for i, sid in enumerate(data.samples)},
-        "export_key": export_key(name, weights.sha256),
-        "export_seconds": round(time.perf_counter() - t0, 1),
-    }
+        format="tflite",
+        converter=versions(),
+        input=TensorSpec(name=sig["inputs"][0], shape=[int(s) for s in inp["shape"]], dtype="float32", layout="NCHW"),
+        output=TensorSpec(name=sig["outputs"][0], shape=[int(s) for s in outp["shape"]], dtype="float32"),
+        validation=agreement(ref, logits[:n_val]),
+        latency_ms={},  # measure_latency, on a quiet machine
+        reference_top5={sid: top5(logits[n_val + i]) for i, sid in enumerate(data.samples)},
+        export_key=export_key(name, weights.sha256),
+        export_seconds=round(time.perf_counter() - t0, 1),
+    )
 
 
-def measure_latency(record: dict, out_dir: Path, threads: tuple[int, ...]) -> dict:
+def measure_latency(record: TfliteCopy, out_dir: Path, threads: tuple[int, ...]) -> TfliteCopy:
     t0 = time.perf_counter()
-    record["latency_ms"] = {str(t): latency_ms(out_dir / record["file"], t) for t in threads}
-    record["export_seconds"] = round(record["export_seconds"] + time.perf_counter() - t0, 1)
-    return record
+    return replace(record, latency_ms={str(t): Latency(**latency_ms(out_dir / record.file, t)) for t in threads},
+                   export_seconds=round(record.export_seconds + time.perf_counter() - t0, 1))
 
 
 def reusable(record: dict | None, key: str, out_dir: Path) -> bool:
@@ -199,7 +201,7 @@ def _export_file_in_worker(name: str, out_dir: Path) -> dict:
     return export_file(name, out_dir, threads=1)
 
 
-def export_files(names: list[str], out_dir: Path, jobs: int) -> dict[str, dict]:
+def export_files(names: list[str], out_dir: Path, jobs: int) -> dict[str, TfliteCopy]:
     """Phase 1, as export/pipeline.py's: the files and their validation, ``jobs`` models at
     once in worker processes of one thread each (litert-torch's conversion runs mostly on
     one core), or here with every core; largest model first."""
@@ -253,15 +255,18 @@ def main(argv: list[str] | None = None) -> int:
     threads = ExportOptions(out_dir=args.out).latency_threads  # the ONNX files' thread counts
     for name in todo:
         record = measure_latency(records[name], args.out, threads)
-        # merged into the manifest as it is now, the ONNX entries left as they are
+        # merged into the manifest as it is now: the model's entry gets its fp32 variant's
+        # record, the other entries are left as they are
         data = manifest.load(args.out / manifest.MANIFEST_NAME)
-        data["models"][name]["variants"][VARIANT]["tflite"] = record
+        entry = ModelEntry.from_json(data["models"][name], f"models.{name}")
+        fp32 = replace(entry.variants[VARIANT], tflite=record)
+        data["models"][name] = replace(entry, variants={**entry.variants, VARIANT: fp32}).to_json()
         manifest.write(data, args.out)
-        val, lat = record["validation"], record["latency_ms"]
-        print(f"{name:<19} {record['bytes'] / 1e6:.1f} MB  max |logit diff| {val['max_abs_logit_diff']:.1e}  "
-              f"top-1 as PyTorch on {val['top1_agreement']:.0%} of {val['images']} images  "
-              f"LiteRT {' / '.join(str(lat[t]['median_ms']) for t in lat)} ms "
-              f"({' / '.join(lat)} threads)  {record['export_seconds']:.0f} s")
+        val, lat = record.validation, record.latency_ms
+        print(f"{name:<19} {record.bytes / 1e6:.1f} MB  max |logit diff| {val.max_abs_logit_diff:.1e}  "
+              f"top-1 as PyTorch on {val.top1_agreement:.0%} of {val.images} images  "
+              f"LiteRT {' / '.join(str(lat[t].median_ms) for t in lat)} ms "
+              f"({' / '.join(lat)} threads)  {record.export_seconds:.0f} s")
     print(f"tflite: {len(names)} model(s) in {time.perf_counter() - t0:.0f} s")
     return 0
 

