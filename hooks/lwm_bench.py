@@ -364,8 +364,10 @@ def device(ctx, data: dict) -> str:
         rows.append(f'<tr><th scope="row">{name}{tag}</th><td>{fmt_count(m["macs"])}</td>'
                     f'<td class="lwm-device-boxes">{boxes}</td></tr>')
     picker = ('<fieldset class="lwm-device-picker"><legend>Model files to time</legend>'
-              '<div class="lwm-table-wrap"><table><thead><tr><th scope="col">Model</th><th scope="col">MACs</th>'
-              f'<th scope="col">Variants</th></tr></thead><tbody>{"".join(rows)}</tbody></table></div></fieldset>')
+              + lwm_html.scroll_wrap('<table><thead><tr><th scope="col">Model</th><th scope="col">MACs</th>'
+                                     f'<th scope="col">Variants</th></tr></thead><tbody>{"".join(rows)}</tbody></table>',
+                                     "Model files to time")
+              + '</fieldset>')
     return (
         '<div id="lwm-device" class="lwm lwm-device">'
         f'<script type="application/json" id="lwm-device-ours">{ours}</script>'
@@ -378,12 +380,13 @@ def device(ctx, data: dict) -> str:
         '<div id="lwm-device-error" role="alert" class="lwm-error"></div>'
         '<div id="lwm-device-results" hidden>'
         '<figure class="lwm-figure" id="lwm-device-figure"></figure>'
-        '<div class="lwm-table-wrap"><table id="lwm-device-table"><caption>Your device against our machine '
-        '(median <code>session.run</code>, same number of threads)</caption><thead><tr>'
-        '<th scope="col">Model</th><th scope="col">Variant</th><th scope="col">MACs</th>'
-        '<th scope="col">Your device: median</th><th scope="col">p90</th><th scope="col">Runs</th>'
-        '<th scope="col">Our machine: median</th><th scope="col">Within one frame</th>'
-        '</tr></thead><tbody></tbody></table></div>'
+        + lwm_html.scroll_wrap(
+            '<table id="lwm-device-table"><caption>Your device against our machine '
+            '(median <code>session.run</code>, same number of threads)</caption><thead><tr>'
+            '<th scope="col">Model</th><th scope="col">Variant</th><th scope="col">MACs</th>'
+            '<th scope="col">Your device: median</th><th scope="col">p90</th><th scope="col">Runs</th>'
+            '<th scope="col">Our machine: median</th><th scope="col">Within one frame</th>'
+            '</tr></thead><tbody></tbody></table>', "Your device against our machine") +
         '<p><a id="lwm-device-download" class="md-button" download="lightweight-models-my-device.json">'
         "Download your figures (JSON)</a></p></div>"
         "</div>"
