@@ -128,7 +128,7 @@ def test_efficientnet_after_a_slider_moves(page, site_url):
     region.get_by_label("Compound coefficient φ").focus()
     page.keyboard.press("ArrowRight")
     # the figures come back from Pyodide, which says so
-    expect(region.get_by_role("status")).to_contain_text("Computed in your browser", timeout=PYTHON_WAIT_MS)
+    expect(region.locator("p[role=status]")).to_contain_text("Computed in your browser", timeout=PYTHON_WAIT_MS)
     assert at_both_widths(page) == {}
 
 
@@ -152,7 +152,7 @@ FOCUS_RING = """() => {
   const header = document.querySelector('.md-header').getBoundingClientRect();
   const box = el.getBoundingClientRect();
   return { id: el.id || el.getAttribute('aria-label') || el.textContent.trim().slice(0, 40) || el.tagName,
-           inside: !!el.closest('#lwm-classifier'), ring: ring(el) || (el.closest('label') && ring(el.closest('label'))),
+           inside: !!el.closest('#lwm-classifier'), ring: ring(el) || !!(el.closest('label') && ring(el.closest('label'))),
            clear: box.top >= header.bottom - 1 };
 }"""
 
