@@ -89,12 +89,28 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     pages = args.pages if args.pages is not None else site_pages(SITE_DIR)
     server = serve_in_thread(SITE_DIR, isolate=True)
-    results, load = {}, os.getloadavg()
+    results, started, load = {}, dt.datetime.now(dt.timezone.utc), os.getloadavg()
+
+    def write() -> None:
+        # after every page: a long run stopped half-way keeps what it measured
+        first = next(iter(results.values()))
+        doc = {
+            "generated_at": started.isoformat(timespec="seconds"),
+            "lighthouse": first["lighthouse"],
+            "browser": first["browser"],
+            "preset": "mobile (Lighthouse's default: simulated slow 4G, 4x CPU slowdown)",
+            "load_average_at_start": [round(x, 2) for x in load],
+            "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+            "pages": results,
+        }
+        args.out.write_text(json.dumps(doc, indent=1) + "\n")
+
     try:
         print(f"{'page':34} perf  a11y  best   seo   TBT ms  elements")
         for path in pages:
             r = audit_page(server.url + path)
             results[path or "/"] = r
+            write()
             s = r["scores"]
             print(f"{path or '/':34} {s['performance']:4}  {s['accessibility']:4}  {s['best-practices']:4}  "
                   f"{s['seo']:4}  {r['metrics_ms']['total-blocking-time']:7.0f}  {r['dom_elements']}", flush=True)
@@ -103,17 +119,6 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"{'':34} {c}: {', '.join(ids)}", flush=True)
     finally:
         server.shutdown()
-    first = next(iter(results.values()))
-    doc = {
-        "generated_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "lighthouse": first["lighthouse"],
-        "browser": first["browser"],
-        "preset": "mobile (Lighthouse's default: simulated slow 4G, 4x CPU slowdown)",
-        "load_average_at_start": [round(x, 2) for x in load],
-        "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
-        "pages": results,
-    }
-    args.out.write_text(json.dumps(doc, indent=1) + "\n")
     log(f"wrote {args.out} ({len(results)} pages)")
     return 0
 
