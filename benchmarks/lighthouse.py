@@ -21,6 +21,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -36,6 +37,7 @@ METRICS = ("first-contentful-paint", "largest-contentful-paint", "total-blocking
            "cumulative-layout-shift", "speed-index")
 # Lighthouse starts its own Chromium: headless, and without the sandbox (root in CI)
 CHROME_FLAGS = "--headless=new --no-sandbox --disable-gpu --no-first-run"
+TIMEOUT_S = 900  # one page; a heavily loaded 2-core machine needed over 5 minutes for EfficientNet
 
 
 def site_pages(site: Path) -> list[str]:
@@ -48,11 +50,18 @@ def audit_page(url: str) -> dict:
     """One Lighthouse run on one URL: its scores, metrics and the audits that cost points."""
     cmd = ["node", str(LIGHTHOUSE), url, "--output=json", "--output-path=stdout", "--quiet",
            f"--only-categories={','.join(CATEGORIES)}", f"--chrome-flags={CHROME_FLAGS}"]
-    done = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "CHROME_PATH": CHROMIUM},
-                          timeout=300)
-    if done.returncode != 0:
-        raise RuntimeError(f"lighthouse failed on {url}:\n{done.stderr[-2000:]}")
-    report = json.loads(done.stdout)
+    # a session of its own: on a timeout the whole group goes, the Chromium Lighthouse started too
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "CHROME_PATH": CHROMIUM}, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise RuntimeError(f"lighthouse took more than {TIMEOUT_S} s on {url}") from None
+    if proc.returncode != 0:
+        raise RuntimeError(f"lighthouse failed on {url}:\n{err[-2000:]}")
+    report = json.loads(out)
     if report.get("runtimeError"):
         raise RuntimeError(f"lighthouse on {url}: {report['runtimeError']}")
     audits = report["audits"]
@@ -93,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def write() -> None:
         # after every page: a long run stopped half-way keeps what it measured
-        first = next(iter(results.values()))
+        first = next((r for r in results.values() if "error" not in r), {"lighthouse": None, "browser": None})
         doc = {
             "generated_at": started.isoformat(timespec="seconds"),
             "lighthouse": first["lighthouse"],
@@ -108,7 +117,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         print(f"{'page':34} perf  a11y  best   seo   TBT ms  elements")
         for path in pages:
-            r = audit_page(server.url + path)
+            try:
+                r = audit_page(server.url + path)
+            except RuntimeError as exc:  # recorded, and the other pages still measured
+                results[path or "/"] = {"error": str(exc)[:500]}
+                write()
+                print(f"{path or '/':34} {exc}", flush=True)
+                continue
             results[path or "/"] = r
             write()
             s = r["scores"]
