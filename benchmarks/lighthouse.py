@@ -2,6 +2,7 @@
 
     .venv/bin/python -m benchmarks.lighthouse                  # every page, writes benchmarks/lighthouse.json
     .venv/bin/python -m benchmarks.lighthouse --pages compare/ benchmarks/ --out /tmp/lh.json
+    .venv/bin/python -m benchmarks.lighthouse --pages "" --merge    # measure the home page again, keep the others
 
 A measurement, not a test: it never runs in CI. It serves site/ on a free port as `make serve`
 does (cross-origin isolated, brotli), and runs the pinned npm Lighthouse (package.json) on each
@@ -89,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", type=Path, default=OUT, help="results file (default benchmarks/lighthouse.json)")
     p.add_argument("--pages", nargs="*", help="site paths such as compare/ (default: every page; '' is home)")
+    p.add_argument("--merge", action="store_true", help="keep the other pages already in --out (each records "
+                                                         "its own load average)")
     args = p.parse_args(argv)
     if not (SITE_DIR / "index.html").is_file():
         print(f"{SITE_DIR} has no index.html: build the site first (mkdocs build --strict)", file=sys.stderr)
@@ -99,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     pages = args.pages if args.pages is not None else site_pages(SITE_DIR)
     server = serve_in_thread(SITE_DIR, isolate=True)
     results, started, load = {}, dt.datetime.now(dt.timezone.utc), os.getloadavg()
+    if args.merge and args.out.is_file():
+        results = {k: v for k, v in json.loads(args.out.read_text())["pages"].items()}
 
     def write() -> None:
         # after every page: a long run stopped half-way keeps what it measured
@@ -117,8 +122,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         print(f"{'page':34} perf  a11y  best   seo   TBT ms  elements")
         for path in pages:
+            before = os.getloadavg()[0]
             try:
                 r = audit_page(server.url + path)
+                r["load_average_1min"] = [round(before, 2), round(os.getloadavg()[0], 2)]  # before, after
             except RuntimeError as exc:  # recorded, and the other pages still measured
                 results[path or "/"] = {"error": str(exc)[:500]}
                 write()
