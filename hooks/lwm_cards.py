@@ -50,13 +50,16 @@ def layer_table(ctx: Context, arg: str | None) -> str:
     body.append(["", "<strong>total</strong>", "", "", "", f"<strong>{fmt_count(params)}</strong>",
                  f"<strong>{fmt_count(macs)}</strong>"])
     size = e["preprocess"]["input_size"]
-    return lwm_html.table(
+    # folded by default: a model's rows are dozens of lines of reference a reader opens on demand,
+    # and a closed <details> keeps them out of the page's first layout (EfficientNet has four)
+    summary = f"Layer by layer: {ctx.display_name(e['name'])} ({len(rows)} modules)"
+    return lwm_html.details(summary, lwm_html.table(
         ["#", "Module", "Block", "Convolutions", "Output (C × H × W)", "Params", "MACs"],
         body,
         caption=f"{escape(ctx.display_name(e['name']))}, one {size}×{size} image, read off the PyTorch model. "
         "Convolutions: k×k kernel, dw = depthwise, /2 = stride 2, SE = squeeze-and-excitation",
         nowrap=True,
-    )
+    ))
 
 
 def value(ctx: Context, arg: str | None) -> str:

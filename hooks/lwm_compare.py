@@ -44,7 +44,7 @@ def compare_table(ctx: Context, arg: str | None) -> str:
             _sortable_cell(fmt_bytes(e["activation_memory_bytes"]), e["activation_memory_bytes"]),
             _sortable_cell(fmt_ms(variant_latency(e, "fp32", "1")), variant_latency(e, "fp32", "1") or -1),
             _sortable_cell(
-                f'{fmt_published_pct(top1)} <sup><a href="#cite-{key}" aria-label="citation for {escape(ctx.display_name(key))}">[{len(cites)}]</a></sup>',
+                f'{fmt_published_pct(top1)} <sup><a href="#cite-{key}">[{len(cites)}]<span class="lwm-sr"> citation for {escape(ctx.display_name(key))}</span></a></sup>',
                 top1 if top1 is not None else -1,
             ),
         ]
@@ -56,8 +56,8 @@ def compare_table(ctx: Context, arg: str | None) -> str:
         f"<thead><tr>{th}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
     )
     return (
-        f'<div class="lwm-table-wrap">{table}</div>'
-        f'<p class="lwm-cites">Published top-1 accuracy, for the official weights:</p><ol class="lwm-cites">{"".join(cites)}</ol>'
+        lwm_html.scroll_wrap(table, "Every exported model")
+        + f'<p class="lwm-cites">Published top-1 accuracy, for the official weights:</p><ol class="lwm-cites">{"".join(cites)}</ol>'
     )
 
 

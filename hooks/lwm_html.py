@@ -9,17 +9,43 @@ table that has no class, as it styles a Markdown table; the wrapper scrolls a wi
 
 from __future__ import annotations
 
-from html import escape
+import re
+from html import escape, unescape
 
 
-def table(head: list[str], rows: list[list[str]], caption: str = "", nowrap: bool = False) -> str:
+def plain(html: str) -> str:
+    """The text of an HTML fragment, for an attribute such as aria-label."""
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+def scroll_wrap(table_html: str, label: str, classes: str = "") -> str:
+    """A table in a box that scrolls sideways when it is wider than the column (a phone).
+
+    A box that scrolls must be reachable by keyboard, or a keyboard reader cannot see its
+    right-hand columns: tabindex="0" makes it a tab stop (the arrow keys then scroll it), and
+    role="region" with the table's name says what the stop is (a plain div may not carry a
+    name). ``label`` is plain text: the table's caption, or what the table holds."""
+    cls = " ".join(("lwm-table-wrap", classes)).strip()
+    return (f'<div class="{cls}" role="region" tabindex="0" aria-label="{escape(plain(label))}">'
+            f"{table_html}</div>")
+
+
+def table(head: list[str], rows: list[list[str]], caption: str = "", nowrap: bool = False,
+          label: str = "") -> str:
     """An HTML table without a class, so Material styles it like a Markdown table. Cells are
-    HTML already: escape text before it goes in. ``nowrap`` keeps each cell on one line."""
+    HTML already: escape text before it goes in. ``nowrap`` keeps each cell on one line.
+    ``label`` names the scrolling box when there is no caption (default: the column headings)."""
     cap = f"<caption>{caption}</caption>" if caption else ""
     th = "".join(f'<th scope="col">{h}</th>' for h in head)
     body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
-    wrap = "lwm-table-wrap lwm-nowrap" if nowrap else "lwm-table-wrap"
-    return f'<div class="{wrap}"><table>{cap}<thead><tr>{th}</tr></thead><tbody>{body}</tbody></table></div>'
+    return scroll_wrap(f"<table>{cap}<thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>",
+                       region_name(head, caption, label),
+                       "lwm-nowrap" if nowrap else "")
+
+
+def region_name(head: list[str], caption: str = "", label: str = "") -> str:
+    """The name of a table's scrolling box: its caption, else ``label``, else its headings."""
+    return caption or label or "Table: " + ", ".join(plain(h) for h in head if plain(h))
 
 
 def details(summary: str, inner: str) -> str:

@@ -115,7 +115,7 @@ def lesson_traits(ctx: Context, arg: str | None) -> str:
     # no class on the table itself: the theme styles only tables without one
     table = (f'<table><caption>{caption}</caption><thead>{head}</thead>'
              f'<tbody>{"".join(rows)}</tbody></table>')
-    return (f'<figure class="lwm-figure lwm-table-figure"><div class="lwm-table-wrap lwm-traits">{table}</div>'
+    return (f'<figure class="lwm-figure lwm-table-figure">{lwm_html.scroll_wrap(table, caption, "lwm-traits")}'
             f"<figcaption>{note}</figcaption></figure>")
 
 

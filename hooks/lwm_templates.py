@@ -57,6 +57,8 @@ ENV.filters.update(count=fmt_count, bytes=fmt_bytes, ms=fmt_ms, pct=fmt_pct, pub
 ENV.globals.update(
     cite=lambda citation: Markup(lwm_html.cite(citation)),
     latency=variant_latency,
+    # the scrolling box's name, as lwm_html.table gives it
+    region_name=lambda head, caption, label: lwm_html.plain(lwm_html.region_name(head, str(caption), str(label))),
 )
 
 

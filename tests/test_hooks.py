@@ -409,6 +409,48 @@ def test_the_templates_table_is_the_helpers_table():
     for caption in ("", "Two <code>models</code>"):
         made = template.render(head=head, caption=Markup(caption), body=Markup(body))
         assert made == lwm_html.table(head, rows, caption=caption)
+    # a table without a caption: its box is named by the label, as the helper names it
+    labelled = lwm_templates.ENV.from_string(
+        '{% from "_table.html" import table %}{% call table(head, label=label) %}{{ body }}{% endcall %}')
+    assert labelled.render(head=head, label="A & B", body=Markup(body)) == lwm_html.table(head, rows, label="A & B")
     # a value is escaped as the helpers escape it (html.escape), markup passes through
     assert lwm_templates.ENV.from_string("{{ v }}{{ m }}").render(v="a\"b'c<", m=Markup("<b>")) == \
         "a&quot;b&#x27;c&lt;<b>"
+
+
+def test_layer_table_is_folded_in_a_box_the_keyboard_reaches(render, manifest):
+    html = render("<!-- layer-table: squeezenet1_1 -->")
+    name = manifest["models"]["squeezenet1_1"]["display_name"]
+    # closed by default (no "open"), named in its summary
+    assert html.startswith(f'<details class="lwm-data"><summary>Layer by layer: {name} (')
+    # the sideways scroller is a named tab stop
+    assert re.search(rf'<div class="lwm-table-wrap lwm-nowrap" role="region" tabindex="0" aria-label="{re.escape(name)}, one',
+                     html)
+
+
+def test_markdown_tables_and_display_math_become_tab_stops_and_the_search_dialog_a_name():
+    import a11y
+
+    page = fake_page()
+    html = ("<table>\n<thead>\n<tr>\n<th>Model</th>\n<th><em>Top-1</em></th>\n</tr>\n</thead></table>"
+            '<div class="lwm-table-wrap" role="region" tabindex="0" aria-label="Done"><table><caption>x</caption></table></div>'
+            '<div class="arithmatex">\\[x\\]</div>')
+    out = a11y.on_page_content(html, page=page, config={}, files=None)
+    assert out.count('role="region" tabindex="0"') == 3  # the Markdown table, the wrapped one, the equation
+    assert 'aria-label="Table: Model, Top-1"><table>' in out
+    assert 'aria-label="Equation">\\[x\\]' in out
+    assert a11y.on_page_content(out, page=page, config={}, files=None) == out  # a box is never wrapped twice
+    named = a11y.on_post_page(f"<body>{a11y.SEARCH_DIALOG}</div></body>", page=page, config={})
+    assert a11y.NAMED_SEARCH_DIALOG in named
+    with pytest.raises(PluginError, match="search dialog"):
+        a11y.on_post_page("<body>another theme</body>", page=page, config={})
+
+
+def test_katex_is_added_only_to_pages_with_math():
+    page = fake_page()
+    with_math = '<html><head></head><body><div class="arithmatex">\\[x\\]</div></body></html>'
+    out = assets.on_post_page(with_math, page=page, config={})
+    assert '<link rel="stylesheet" href="../../vendor/katex/katex.min.css"></head>' in out
+    assert out.index("../../vendor/katex/katex.min.js") < out.index("../../javascripts/katex-init.js") < out.index("</body>")
+    plain = "<html><head></head><body><p>No math</p></body></html>"
+    assert assets.on_post_page(plain, page=page, config={}) == plain
