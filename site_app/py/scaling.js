@@ -59,16 +59,22 @@ function figure(label) {
 
 // Axes: linear in millions (the MobileNets), or logarithmic over decades (EfficientNet)
 function makeScale(lo, hi, log, from, to) {
-  if (!log) return { at: (v) => from + (v / hi) * (to - from), lo: 0, hi, log };
+  const span = Math.abs(to - from);
+  if (!log) return { at: (v) => from + (v / hi) * (to - from), lo: 0, hi, log, span };
   const [a, b] = [Math.log10(lo), Math.log10(hi)];
-  return { at: (v) => from + ((Math.log10(v) - a) / (b - a)) * (to - from), lo, hi, log };
+  return { at: (v) => from + ((Math.log10(v) - a) / (b - a)) * (to - from), lo, hi, log, span };
 }
 
-function ticks(scale) {
+// A log axis writes 1, 2 and 5 of each decade where their labels fit (room: a label's width
+// across, its height up), else 1 and 3, else the decades alone
+function ticks(scale, room = 16) {
   if (scale.log) {
+    const perDecade = scale.span / (Math.log10(scale.hi) - Math.log10(scale.lo));
+    const mults = [[1, 2, 5], [1, 3], [1]].find((m) => m.length === 1
+      || Math.log10(m[m.length - 1] / m[m.length - 2]) * perDecade >= room);
     const out = [];
     for (let e = Math.floor(Math.log10(scale.lo)); e <= Math.ceil(Math.log10(scale.hi)); e += 1) {
-      for (const k of [1, 2, 5]) {
+      for (const k of mults) {
         const v = k * 10 ** e;
         if (v >= scale.lo && v <= scale.hi) out.push(v);
       }
@@ -89,7 +95,7 @@ function drawAxes(chart, xs, ys, h) {
     svg('line', { x1: x0, y1: y0, x2: x0, y2: ys.at(ys.hi), class: 'lwm-scaling-axis' }));
   // linear axes count millions; log axes write each tick as the site writes counts (10 M, 1 G)
   const label = (v, scale) => (scale.log ? fmtCount(v) : `${scale === ys ? (v / 1e6).toFixed(1) : Math.round(v / 1e6)}`);
-  for (const v of ticks(xs)) {
+  for (const v of ticks(xs, 48)) {
     chart.append(svg('text', { x: xs.at(v), y: h - bottom + 14, 'text-anchor': 'middle' }, label(v, xs)));
   }
   for (const v of ticks(ys)) {
