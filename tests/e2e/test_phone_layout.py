@@ -109,33 +109,53 @@ def _open(page, url):
     page.evaluate("document.fonts.ready")
 
 
+# the widest element that sticks out of the page, to say what to fix
+CULPRIT_JS = """(w) => {
+  let worst = null;
+  for (const el of document.querySelectorAll('body *')) {
+    const r = el.getBoundingClientRect();
+    if (r.right > w + 1 && (!worst || r.width > worst.w)) worst = { what: el.tagName + '.' + [...el.classList].join('.'), w: Math.round(r.width) };
+  }
+  return worst;
+}"""
+
+SURVEY_JS = f"""(w) => ({{
+  scroll: document.scrollingElement.scrollWidth,
+  culprit: document.scrollingElement.scrollWidth > w ? ({CULPRIT_JS})(w) : null,
+  boxes: ({SCROLL_BOXES_JS})(),
+  texts: ({CHART_TEXT_JS})(),
+  marks: ({MARKS_JS})(),
+}})"""
+
+
+@pytest.fixture(scope="module")
+def survey(browser, site_url, site_pages):
+    """Every page read once at a width (then kept): how wide it scrolls, its scroll boxes,
+    its charts' text sizes and the marks outside their axes."""
+    done: dict[int, dict] = {}
+
+    def at(width: int) -> dict:
+        if width not in done:
+            page = browser.new_page(viewport={"width": width, "height": PHONE_HEIGHT})
+            done[width] = {}
+            for path in site_pages:
+                _open(page, site_url + path)
+                done[width][path or "/"] = page.evaluate(SURVEY_JS, width)
+            page.close()
+        return done[width]
+    return at
+
+
 @pytest.mark.parametrize("width", [320, 390])
-def test_no_page_scrolls_sideways(page, site_url, site_pages, width):
-    page.set_viewport_size({"width": width, "height": PHONE_HEIGHT})
-    wide = {}
-    for path in site_pages:
-        _open(page, site_url + path)
-        scroll = page.evaluate("document.scrollingElement.scrollWidth")
-        if scroll > width:
-            # name the widest element that sticks out, to say what to fix
-            culprit = page.evaluate("""(w) => {
-              let worst = null;
-              for (const el of document.querySelectorAll('body *')) {
-                const r = el.getBoundingClientRect();
-                if (r.right > w + 1 && (!worst || r.width > worst.w)) worst = { what: el.tagName + '.' + [...el.classList].join('.'), w: Math.round(r.width) };
-              }
-              return worst;
-            }""", width)
-            wide[path or "/"] = (scroll, culprit)
+def test_no_page_scrolls_sideways(survey, width):
+    wide = {path: (s["scroll"], s["culprit"]) for path, s in survey(width).items() if s["scroll"] > width}
     assert wide == {}
 
 
-def test_wide_tables_and_equations_scroll_in_a_marked_box_reached_by_keyboard(page, site_url, site_pages):
-    page.set_viewport_size({"width": 390, "height": PHONE_HEIGHT})
+def test_wide_tables_and_equations_scroll_in_a_marked_box_reached_by_keyboard(survey):
     problems, seen = {}, 0
-    for path in site_pages:
-        _open(page, site_url + path)
-        for box in page.evaluate(SCROLL_BOXES_JS):
+    for path, s in survey(390).items():
+        for box in s["boxes"]:
             seen += 1
             wrong = []
             if box["tabindex"] != "0":
@@ -145,7 +165,7 @@ def test_wide_tables_and_equations_scroll_in_a_marked_box_reached_by_keyboard(pa
             if not box["cue"]:
                 wrong.append("no scroll cue")
             if wrong:
-                problems.setdefault(path or "/", []).append((box["what"], box["text"], wrong))
+                problems.setdefault(path, []).append((box["what"], box["text"], wrong))
     assert seen > 10, "the layer tables alone scroll at 390 px: the check found nothing to check"
     assert problems == {}
 
@@ -171,36 +191,24 @@ def test_exercise_evidence_table_has_the_sites_table_style(page, site_url):
     assert table.locator("th").first.evaluate("th => getComputedStyle(th).textAlign") in ("left", "start")
 
 
-def _chart_pages(site_pages):
-    return [p for p in site_pages
-            if re.search(r'class="lwm-(chart|diagram|scaling)', (SITE / p / "index.html").read_text())]
-
-
 @pytest.mark.parametrize("width", [390, 1280])
-def test_chart_text_is_readable(page, site_url, site_pages, width):
-    page.set_viewport_size({"width": width, "height": 900})
+def test_chart_text_is_readable(survey, width):
     smallest, texts = {}, 0
-    for path in _chart_pages(site_pages):
-        _open(page, site_url + path)
-        for t in page.evaluate(CHART_TEXT_JS):
+    for path, s in survey(width).items():
+        for t in s["texts"]:
             texts += 1
             key = (path, t["chart"])
             if t["px"] < smallest.get(key, (99, ""))[0]:
                 smallest[key] = (t["px"], t["text"])
     assert texts > 100, "no chart text found: the selectors no longer match the charts"
-    low = min(v[0] for v in smallest.values())
-    print(f"smallest chart text at {width} px: {low} px")
+    print(f"smallest chart text at {width} px: {min(v[0] for v in smallest.values())} px")
     too_small = {k: v for k, v in smallest.items() if v[0] < MIN_TEXT_PX}
     assert too_small == {}
 
 
 @pytest.mark.parametrize("width", [390, 1280])
-def test_every_plotted_point_lies_inside_its_axes(page, site_url, site_pages, width):
-    page.set_viewport_size({"width": width, "height": 900})
-    outside = []
-    for path in _chart_pages(site_pages):
-        _open(page, site_url + path)
-        outside += [(path, o) for o in page.evaluate(MARKS_JS)]
+def test_every_plotted_point_lies_inside_its_axes(survey, width):
+    outside = [(path, m) for path, s in survey(width).items() for m in s["marks"]]
     assert outside == []
 
 
