@@ -11,10 +11,33 @@ import math
 from html import escape
 from typing import Callable, Sequence
 
-# drawing area, in SVG user units (the SVG scales to the column width)
-WIDTH = 720
+# Drawing area, in SVG user units. The SVG scales to the column, so the layout is drawn for a
+# phone's column (about 360 CSS px at 390 px wide) and the stylesheet caps its width on a wide
+# screen: TEXT-unit text then shows at 11.5 px or more on a phone and about 17 px on a laptop,
+# never the 5-6 px a 720-unit chart shrinks its text to on a phone.
+WIDTH = 400
+TEXT = 13  # every text's size (lwm.css sets the same), for the layout's width estimates
+CHAR = 0.56 * TEXT  # average advance of one character at that size
 LEFT_LABELS = 150  # room for model names on bar charts
-MARGIN = {"top": 16, "right": 24, "bottom": 48, "left": 56}
+MARGIN = {"top": 16, "right": 16, "bottom": 48, "left": 56}
+
+
+def _text_w(text: str) -> float:
+    return CHAR * len(text)
+
+
+def _legend(items: Sequence[tuple[str, Callable[[float, float], str]]], left: float, top: float) -> tuple[list[str], float]:
+    """Legend entries (label, draw(x, y) -> swatch) flowing into as many rows as the width
+    needs; returns the SVG and the height the rows take."""
+    out, x, y, row_h = [], left, top, TEXT + 8
+    for label, swatch in items:
+        need = 30 + _text_w(label)
+        if x > left and x + need > WIDTH - MARGIN["right"]:
+            x, y = left, y + row_h
+        out.append(swatch(x, y))
+        out.append(f'<text class="lwm-tick" x="{x + 30}" y="{y + 4}">{escape(label)}</text>')
+        x += need + 16
+    return out, y - top + row_h
 
 
 def _svg_open(chart_id: str, title: str, desc: str, height: int) -> str:
@@ -42,14 +65,17 @@ def _nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
     return ticks
 
 
-def _log_ticks(lo: float, hi: float) -> list[float]:
-    """1, 2, 5 × 10^k values between lo and hi, for a logarithmic axis."""
-    ticks = []
-    for k in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1):
-        for m in (1, 2, 5):
-            v = m * 10**k
-            if lo <= v <= hi:
-                ticks.append(v)
+def _log_ticks(lo: float, hi: float, pixels: float = 1e9, label_w: float = 0) -> list[float]:
+    """1, 2, 5 × 10^k values between lo and hi, for a logarithmic axis; only 1 × 10^k (or
+    1 and 3) when the labels of all three would run into each other over ``pixels``."""
+    decades = math.log10(hi) - math.log10(lo)
+    for mults in ((1, 2, 5), (1, 3), (1,)):
+        ticks = [m * 10**k for k in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1)
+                 for m in mults if lo <= m * 10**k <= hi]
+        # the closest two neighbours (2 and 5, or 3 and 10) sit log10(5/2) or log10(10/3) apart
+        closest = min(math.log10(b / a) for a, b in zip(ticks, ticks[1:])) if len(ticks) > 1 else decades
+        if closest / decades * pixels >= label_w + 6:
+            return ticks
     return ticks
 
 
@@ -86,8 +112,8 @@ def scatter(
     y_fmt: Callable[[float], str],
 ) -> str:
     """A scatter plot with a logarithmic x axis (MACs span two orders of magnitude)."""
-    height = 420
-    left, right = MARGIN["left"], WIDTH - MARGIN["right"] - 130  # room for labels on the right
+    height = 440
+    left, right = MARGIN["left"], WIDTH - MARGIN["right"] - 70  # room for labels on the right
     top, bottom = MARGIN["top"], height - MARGIN["bottom"]
     xs = [p[1] for p in points]
     ys = [p[2] for p in points]
@@ -102,7 +128,7 @@ def scatter(
         return bottom - (y - y_lo) / (y_hi - y_lo) * (bottom - top)
 
     out = [_svg_open(chart_id, title, desc, height)]
-    out += _axes(left, right, top, bottom, height, px, py, _log_ticks(10**x_lo, 10**x_hi), y_ticks,
+    out += _axes(left, right, top, bottom, height, px, py, _log_ticks(10**x_lo, 10**x_hi, right - left, _text_w("500 M")), y_ticks,
                  x_fmt, y_fmt, x_label, y_label)
     # points first, then each label at the first candidate spot that overlaps no other
     # label and no point, so close models (the EfficientNets) stay readable
@@ -118,15 +144,17 @@ def scatter(
         return not hits_label and not hits_point
 
     for (label, _, _, _), (cx, cy) in sorted(zip(points, centres), key=lambda pc: pc[1][1]):
-        w = 6.6 * len(label)  # approximate width of the 12px label
+        w = _text_w(label)
         candidates = [
             (cx + 8, cy + 4, "start"), (cx + 8, cy - 9, "start"), (cx + 8, cy + 17, "start"),
             (cx - 8, cy + 4, "end"), (cx - 8, cy - 9, "end"), (cx - 8, cy + 17, "end"),
             (cx, cy - 10, "middle"), (cx, cy + 20, "middle"),
         ]
-        for tx, ty, anchor in candidates + [candidates[0]]:
+        for tx, ty, anchor in candidates + [(min(cx + 8, WIDTH - w), cy + 17, "start")]:
             x0 = tx if anchor == "start" else tx - w if anchor == "end" else tx - w / 2
-            box = (x0, ty - 10, x0 + w, ty + 2)
+            box = (x0, ty - TEXT + 2, x0 + w, ty + 2)
+            if x0 < 0 or x0 + w > WIDTH:  # a label must not run off the chart
+                continue
             if free(box):
                 break
         boxes.append(box)
@@ -146,30 +174,26 @@ def grouped_bars(
     reference: tuple[float, str] | None = None,  # (value, label): a marked vertical line
 ) -> str:
     """Horizontal bars, one group per category (model), one bar per series (variant)."""
-    bar_h, gap = 9, 10
+    bar_h, gap = 13, 10  # a bar as tall as its value's text
     group_h = bar_h * len(series) + gap
-    legend_h = 24
+    # legend: one swatch per series, and the marked line's, so its label never covers a bar
+    items = [(name, lambda x, y, i=i: f'<rect class="lwm-s{i}" x="{x + 6}" y="{y - 6}" width="12" height="12"/>')
+             for i, (name, _) in enumerate(series)]
+    if reference:
+        items.append((reference[1], lambda x, y: f'<line class="lwm-ref" x1="{x}" x2="{x + 24}" y1="{y}" y2="{y}"/>'))
+    legend, legend_h = _legend(items, MARGIN["left"], MARGIN["top"])
     top = MARGIN["top"] + legend_h
-    height = top + group_h * len(categories) + MARGIN["bottom"]
-    left, right = LEFT_LABELS, WIDTH - MARGIN["right"] - 60  # room for the value after a bar
+    height = round(top + group_h * len(categories) + MARGIN["bottom"])
+    left = min(LEFT_LABELS, 12 + max(_text_w(c) for c in categories))
+    right = WIDTH - MARGIN["right"] - _text_w("000.0 MB")  # room for the value after a bar
     bottom = height - MARGIN["bottom"]
     hi = max(v for _, vals in series for v in vals if v is not None)
-    ticks = _nice_ticks(0, max(hi, reference[0]) if reference else hi)
+    ticks = _nice_ticks(0, max(hi, reference[0]) if reference else hi, count=3)
 
     def px(v: float) -> float:
         return left + v / ticks[-1] * (right - left)
 
-    out = [_svg_open(chart_id, title, desc, height)]
-    # legend
-    lx = left
-    for i, (name, _) in enumerate(series):
-        out.append(f'<rect class="lwm-s{i}" x="{lx}" y="{MARGIN["top"] - 2}" width="12" height="12"/>')
-        out.append(f'<text class="lwm-tick" x="{lx + 16}" y="{MARGIN["top"] + 8}">{escape(name)}</text>')
-        lx += 16 + 9 * len(name) + 24
-    if reference:  # the marked line gets a legend entry, so its label never covers a bar
-        y = MARGIN["top"] + 4
-        out.append(f'<line class="lwm-ref" x1="{lx}" x2="{lx + 18}" y1="{y}" y2="{y}"/>')
-        out.append(f'<text class="lwm-ref-label" x="{lx + 22}" y="{MARGIN["top"] + 8}">{escape(reference[1])}</text>')
+    out = [_svg_open(chart_id, title, desc, height)] + legend
     for t in ticks:
         out.append(f'<line class="lwm-grid" x1="{px(t):.1f}" x2="{px(t):.1f}" y1="{top}" y2="{bottom}"/>')
         out.append(f'<text class="lwm-tick" x="{px(t):.1f}" y="{bottom + 16}" text-anchor="middle">{escape(x_fmt(t))}</text>')
@@ -188,7 +212,7 @@ def grouped_bars(
                 f'<rect class="lwm-s{si}" x="{left}" y="{y}" width="{max(px(v) - left, 1):.1f}" height="{bar_h - 1}">'
                 f"<title>{escape(f'{cat}, {name}: {x_fmt(v)}')}</title></rect>"
             )
-            out.append(f'<text class="lwm-value" x="{px(v) + 4:.1f}" y="{y + bar_h - 1.5}">{escape(x_fmt(v))}</text>')
+            out.append(f'<text class="lwm-value" x="{px(v) + 4:.1f}" y="{y + bar_h - 2.5}">{escape(x_fmt(v))}</text>')
     out.append(f'<line class="lwm-axis" x1="{left}" x2="{left}" y1="{top}" y2="{bottom}"/>')
     if reference:
         value, label = reference
@@ -226,12 +250,18 @@ def lines(
 ) -> str:
     """Lines over one linear x axis, a legend above. Each point's label is its tooltip, and
     the last point's label is written at the end of its line."""
-    height = 380
-    legend_h = 24
+    # legend: a stretch of each line with its marker, as many rows as the names need
+    legend, legend_h = _legend(
+        [(name, lambda x, y, i=i, name=name: (
+            f'<line x1="{x}" x2="{x + 24}" y1="{y}" y2="{y}" stroke-dasharray="{_DASHES[i % 3]}" '
+            f'style="stroke: var(--lwm-s{i % 3}); stroke-width: 2.5"/>' + _marker(i, x + 12, y, f"lwm-s{i % 3}", name)))
+         for i, (name, _, _) in enumerate(series)],
+        MARGIN["left"] - 40, MARGIN["top"])
     top = MARGIN["top"] + legend_h
-    left, right = MARGIN["left"], WIDTH - MARGIN["right"] - 80  # room for the end labels
+    height = round(top + 300 + MARGIN["bottom"])
+    left, right = MARGIN["left"], WIDTH - MARGIN["right"] - _text_w("00.0 MB")  # room for the end labels
     bottom = height - MARGIN["bottom"]
-    x_ticks = _nice_ticks(*x_range, count=10)
+    x_ticks = _nice_ticks(*x_range, count=5)
     y_ticks = _nice_ticks(*y_range)
     x_lo, x_hi, y_lo, y_hi = x_ticks[0], x_ticks[-1], y_ticks[0], y_ticks[-1]
 
@@ -241,16 +271,7 @@ def lines(
     def py(y: float) -> float:
         return bottom - (y - y_lo) / (y_hi - y_lo) * (bottom - top)
 
-    out = [_svg_open(chart_id, title, desc, height)]
-    # legend: a stretch of each line with its marker
-    lx = left
-    for i, (name, _, _) in enumerate(series):
-        y = MARGIN["top"] + 4
-        out.append(f'<line x1="{lx}" x2="{lx + 24}" y1="{y}" y2="{y}" stroke-dasharray="{_DASHES[i % 3]}" '
-                   f'style="stroke: var(--lwm-s{i % 3}); stroke-width: 2.5"/>')
-        out.append(_marker(i, lx + 12, y, f"lwm-s{i % 3}", name))
-        out.append(f'<text class="lwm-tick" x="{lx + 30}" y="{y + 4}">{escape(name)}</text>')
-        lx += 30 + 6.6 * len(name) + 24
+    out = [_svg_open(chart_id, title, desc, height)] + legend
     out += _axes(left, right, top, bottom, height, px, py, x_ticks, y_ticks, x_fmt, y_fmt, x_label, y_label)
     ends = []  # (y of the last point, series index), for the labels at the line ends
     for i, (name, ys, labels) in enumerate(series):
@@ -263,7 +284,7 @@ def lines(
     # end labels at least a line apart, in the order of their points
     ends.sort()
     for k in range(1, len(ends)):
-        ends[k][0] = max(ends[k][0], ends[k - 1][0] + 13)
+        ends[k][0] = max(ends[k][0], ends[k - 1][0] + TEXT + 1)
     for y, i in ends:
         out.append(f'<text class="lwm-value" x="{px(xs[-1]) + 9:.1f}" y="{y + 3.5:.1f}">{escape(series[i][2][-1])}</text>')
     out.append("</svg>")

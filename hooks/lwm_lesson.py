@@ -221,11 +221,8 @@ def lesson_evidence(ctx: Context, arg: str | None) -> str:
                             f"{figure['macs']}, both within the limits.")
         cites.append(f"{key}: {pub['citation']['text']}")
     head = ["Lesson entry", "Our model", "Layers", "Parameters", "MACs per image", "Published top-1", "is_lightweight"]
-    table = (
-        '<table class="py-evidence-table"><tr>' + "".join(f"<th>{h}</th>" for h in head) + "</tr>"
-        + "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in rows)
-        + "</table>"
-    )
+    # the site's table (no class, so the theme styles it, and it scrolls in its own box)
+    table = lwm_html.table(head, [[escape(c) for c in row] for row in rows])
     return (
         '<div id="lightweight-evidence" class="py-evidence">'
         f"<p>The project's rule, from the manifest: <code>{escape(rule['text'])}</code>.</p>{table}"

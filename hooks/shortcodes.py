@@ -30,6 +30,7 @@ from typing import Callable
 
 from mkdocs.exceptions import PluginError
 
+import assets
 import lwm_bench
 import lwm_cards
 import lwm_compare
@@ -98,12 +99,25 @@ def diagram(ctx: Context, arg: str | None) -> str:
     path = ctx.docs_dir / "assets" / f"{arg}.svg"
     if not arg or not path.is_file():
         raise PluginError(f"no diagram {path}")
-    return f'<figure class="lwm-figure">{path.read_text().strip()}</figure>'
+    svg = path.read_text().strip()
+    view = re.match(r'<svg class="lwm-diagram" viewBox="[-0-9.]+ [-0-9.]+ ([0-9.]+) [0-9.]+"', svg)
+    if not view:
+        raise PluginError(f"{path.name} must open with <svg class=\"lwm-diagram\" viewBox=\"X Y W H\"")
+    # never narrower than the width at which its smallest text (a note) shows at 11 px: on a
+    # phone the diagram scrolls in its box rather than shrink its words out of reach
+    min_width = float(view.group(1)) * MIN_TEXT_PX / DIAGRAM_NOTE_PX
+    svg = svg.replace('<svg class="lwm-diagram"', f'<svg class="lwm-diagram" style="min-width: {min_width:.0f}px"', 1)
+    return f'<figure class="lwm-figure lwm-diagram-box">{svg}</figure>'
 
 
+MIN_TEXT_PX = 11  # the smallest text a reader should meet
+DIAGRAM_NOTE_PX = 11  # .lwm-diagram .note in docs/stylesheets/lwm.css, the diagrams' smallest text
+
+
+ROOT = Path(__file__).resolve().parents[1]
 # the classifier's message types between page and worker, defined once: messages.js imports
 # the same file (with { type: 'json' }) and gives the types their JavaScript names
-MESSAGES_JSON = Path(__file__).resolve().parents[1] / "site_app" / "messages.json"
+MESSAGES_JSON = ROOT / "site_app" / "messages.json"
 
 
 def message(ctx: Context, arg: str | None) -> str:
@@ -177,6 +191,8 @@ def scaling_explorer(ctx: Context, arg: str | None) -> str:
         # EfficientNet spans two decades of MACs (B0 to B7): log axes, and bars per setting
         "logScale": "phi" in ranges,
         "published": scaling.PUBLISHED.get(arg, []),
+        # what the first control move downloads, said before it starts
+        "pythonBytes": _pyodide_bytes(),
     }
     if "phi" in ranges:
         low, high, step = ranges["phi"]
@@ -189,12 +205,18 @@ def scaling_explorer(ctx: Context, arg: str | None) -> str:
     payload = json.dumps(data).replace("</", "<\\/")
     table = _published_table(arg, data["published"]) if data["published"] else ""
     return (
-        f'<div class="lwm-scaling" data-arch="{escape(arg)}">'
+        f'<div class="lwm-scaling" id="scaling-controls" data-arch="{escape(arg)}">'
         f'<script type="application/json">{payload}</script>'
         '<noscript><p>The scaling controls need JavaScript.</p></noscript></div>\n'
         f'{table}\n'
         f'<script type="module" src="{ctx.root}app/py/scaling.js"></script>'
     )
+
+
+def _pyodide_bytes() -> int:
+    """The size of the Pyodide files the site ships (hooks/assets.py copies them as they are)."""
+    src, _, names = next(row for row in assets.ASSETS if row[1] == "vendor/pyodide")
+    return sum((ROOT / src / name).stat().st_size for name in names)
 
 
 def _counts(d: dict) -> dict:

@@ -13,7 +13,10 @@ import './style.js';
 import { fmtBytes, fmtCount } from '../format.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
-const CHART = { w: 420, h: 250, left: 48, right: 14, top: 12, bottom: 36 };
+// The chart is drawn at the width it is shown at (a phone's column, up to 720 px), one unit a
+// CSS pixel, so its 12 px text (python.css) stays 12 px: a fixed viewBox shrank it to 6 px on
+// a phone. It is drawn again when that width changes.
+const CHART = { minW: 280, maxW: 720, left: 52, right: 18, top: 14, bottom: 38 };
 // one hollow marker per published series, in order: circle, square, diamond
 const MARKERS = ['○', '□', '◇'];
 
@@ -56,16 +59,22 @@ function figure(label) {
 
 // Axes: linear in millions (the MobileNets), or logarithmic over decades (EfficientNet)
 function makeScale(lo, hi, log, from, to) {
-  if (!log) return { at: (v) => from + (v / hi) * (to - from), lo: 0, hi, log };
+  const span = Math.abs(to - from);
+  if (!log) return { at: (v) => from + (v / hi) * (to - from), lo: 0, hi, log, span };
   const [a, b] = [Math.log10(lo), Math.log10(hi)];
-  return { at: (v) => from + ((Math.log10(v) - a) / (b - a)) * (to - from), lo, hi, log };
+  return { at: (v) => from + ((Math.log10(v) - a) / (b - a)) * (to - from), lo, hi, log, span };
 }
 
-function ticks(scale) {
+// A log axis writes 1, 2 and 5 of each decade where their labels fit (room: a label's width
+// across, its height up), else 1 and 3, else the decades alone
+function ticks(scale, room = 16) {
   if (scale.log) {
+    const perDecade = scale.span / (Math.log10(scale.hi) - Math.log10(scale.lo));
+    const mults = [[1, 2, 5], [1, 3], [1]].find((m) => m.length === 1
+      || Math.log10(m[m.length - 1] / m[m.length - 2]) * perDecade >= room);
     const out = [];
     for (let e = Math.floor(Math.log10(scale.lo)); e <= Math.ceil(Math.log10(scale.hi)); e += 1) {
-      for (const k of [1, 2, 5]) {
+      for (const k of mults) {
         const v = k * 10 ** e;
         if (v >= scale.lo && v <= scale.hi) out.push(v);
       }
@@ -78,15 +87,15 @@ function ticks(scale) {
   return out;
 }
 
-function drawAxes(chart, xs, ys) {
-  const { h, bottom, left } = CHART;
+function drawAxes(chart, xs, ys, h) {
+  const { bottom, left } = CHART;
   const x0 = xs.at(xs.lo);
   const y0 = ys.at(ys.lo);
   chart.append(svg('line', { x1: x0, y1: y0, x2: xs.at(xs.hi), y2: y0, class: 'lwm-scaling-axis' }),
     svg('line', { x1: x0, y1: y0, x2: x0, y2: ys.at(ys.hi), class: 'lwm-scaling-axis' }));
   // linear axes count millions; log axes write each tick as the site writes counts (10 M, 1 G)
   const label = (v, scale) => (scale.log ? fmtCount(v) : `${scale === ys ? (v / 1e6).toFixed(1) : Math.round(v / 1e6)}`);
-  for (const v of ticks(xs)) {
+  for (const v of ticks(xs, 48)) {
     chart.append(svg('text', { x: xs.at(v), y: h - bottom + 14, 'text-anchor': 'middle' }, label(v, xs)));
   }
   for (const v of ticks(ys)) {
@@ -112,7 +121,7 @@ function drawPublished(chart, series, xs, ys) {
       const g = svg('g', { class: 'lwm-scaling-published' });
       g.append(svg('title', {}, `${p.label}: ${fmtCount(p.params_m * 1e6)} parameters, ` +
         `${fmtCount(p.macs_m * 1e6)} mult-adds, top-1 ${p.top1} % (${s.source})`), marker(i, x, y));
-      if (s.labels) g.append(svg('text', { x: x + 7, y: y + 3 }, p.short));
+      if (s.labels) g.append(svg('text', { x: x + 7, y: y + 4 }, p.short));
       chart.append(g);
     }
   });
@@ -150,9 +159,10 @@ function setUp(root, data) {
       ? 'MACs per stage (bar length relative to this setting\'s largest stage)'
       : 'MACs per stage (bar length on the scale of the largest setting the controls offer)',
   }));
-  const chart = svg('svg', { viewBox: `0 0 ${CHART.w} ${CHART.h}`, role: 'img', class: 'lwm-scaling-chart' });
+  const chart = svg('svg', { role: 'img', class: 'lwm-scaling-chart' });
   const chartTitle = svg('title');
-  chart.append(chartTitle);
+  const plot = svg('g');
+  chart.append(chartTitle, plot);
 
   // EfficientNet: the published models as buttons, which set width, depth and resolution
   const presetButtons = (data.presets ?? []).map((p) => {
@@ -178,20 +188,44 @@ function setUp(root, data) {
     status, chart, legend(data), bars,
   );
 
-  const { w, h, left, right, top, bottom } = CHART;
-  // a margin around the smallest and largest settings the controls offer
-  const bounds = (key) => (data.logScale
-    ? [data.floor[key] / 1.3, data.extent[key] * 1.3] : [0, data.extent[key] * 1.05]);
-  const xs = makeScale(...bounds('macs'), data.logScale, left, w - right);
-  const ys = makeScale(...bounds('params'), data.logScale, h - bottom, top);
-  drawAxes(chart, xs, ys);
-  if (data.phi) {
-    const pts = data.phi.map((p) => `${xs.at(p.macs)},${ys.at(p.params)}`).join(' ');
-    chart.append(svg('polyline', { points: pts, class: 'lwm-scaling-path' }));
-  }
-  drawPublished(chart, data.published, xs, ys);
+  // the axes hold every point drawn: the settings the controls offer, Equation 3's path and
+  // each published point (MobileNetV2's α = 1.4 has more parameters than the controls reach)
+  const published = data.published.flatMap((s) => s.points);
+  const bounds = (key) => {
+    const all = [data.floor[key], data.extent[key], ...(data.phi ?? []).map((p) => p[key]),
+      ...published.map((p) => p[`${key}_m`] * 1e6)];
+    const [lo, hi] = [Math.min(...all), Math.max(...all)];
+    return data.logScale ? [lo / 1.3, hi * 1.3] : [0, hi * 1.05];
+  };
   const current = svg('circle', { r: 6, class: 'lwm-scaling-current' });
-  chart.append(current);
+  let xs;
+  let ys;
+  let drawnWidth = 0;
+  let shown = data.initial;  // the setting whose figures the page shows
+  function drawChart() {
+    const { minW, maxW, left, right, top, bottom } = CHART;
+    const w = Math.round(Math.min(maxW, Math.max(minW, chart.getBoundingClientRect().width || 420)));
+    const h = Math.round(Math.min(320, Math.max(230, w * 0.6)));
+    drawnWidth = w;
+    chart.setAttribute('viewBox', `0 0 ${w} ${h}`);
+    xs = makeScale(...bounds('macs'), data.logScale, left, w - right);
+    ys = makeScale(...bounds('params'), data.logScale, h - bottom, top);
+    plot.replaceChildren();
+    drawAxes(plot, xs, ys, h);
+    if (data.phi) {
+      const pts = data.phi.map((p) => `${xs.at(p.macs)},${ys.at(p.params)}`).join(' ');
+      plot.append(svg('polyline', { points: pts, class: 'lwm-scaling-path' }));
+    }
+    drawPublished(plot, data.published, xs, ys);
+    plot.append(current);
+    current.setAttribute('cx', xs.at(shown.macs));
+    current.setAttribute('cy', ys.at(shown.params));
+  }
+  drawChart();
+  new ResizeObserver(() => {
+    const w = Math.round(chart.getBoundingClientRect().width);
+    if (w && Math.abs(Math.min(CHART.maxW, Math.max(CHART.minW, w)) - drawnWidth) > 1) drawChart();
+  }).observe(chart);
 
   // 'α = 0.5, 224 px' or 'w = 1.2, d = 1.4, 300 px'
   const describeSetting = (d) => dims.map((s) => (s.key === 'resolution'
@@ -222,7 +256,17 @@ function setUp(root, data) {
   }
 
   let stageMax = Math.max(...data.extent.stages.map((s) => s.macs));
+  // While Python has not answered, the figures are the last setting's: marked as such (and
+  // busy for a screen reader), never shown as the setting the controls now hold.
+  const figureList = root.querySelector('.lwm-scaling-figures');
+  function markStale(stale) {
+    for (const el of [figureList, chart, bars]) el.classList.toggle('lwm-scaling-stale', stale);
+    if (stale) figureList.setAttribute('aria-busy', 'true');
+    else figureList.removeAttribute('aria-busy');
+  }
   function render(d) {
+    shown = d;
+    markStale(false);
     params.value.textContent = `${exact(d.params)} (${fmtCount(d.params)})`;
     macs.value.textContent = `${exact(d.macs)} (${fmtCount(d.macs)})`;
     memory.value.textContent = `${exact(d.peak_activation_bytes)} bytes (${fmtBytes(d.peak_activation_bytes)})`;
@@ -247,6 +291,9 @@ function setUp(root, data) {
   }
   render(data.initial);
   describeMatch();
+  // the download is said before the reader starts it (its size: the files the site ships)
+  const download = `${fmtBytes(data.pythonBytes)} of Python (Pyodide), downloaded once`;
+  status.textContent = `Moving a control starts Python in your browser: ${download}.`;
 
   // one request in flight; the latest setting wins
   let wanted = null;
@@ -257,17 +304,21 @@ function setUp(root, data) {
     while (wanted) {
       const request = wanted;
       wanted = null;
-      if (!runner.started) status.textContent = 'Starting Python in your browser (this takes a few seconds)…';
+      markStale(true);
+      status.textContent = (runner.started ? 'Computing…' : `Starting Python in your browser (${download})…`) +
+        ` Until it answers, the figures below are those of ${describeSetting(shown)}.`;
       try {
         const result = await runner.run({ kind: RUN_KIND.SCALING, arch: data.arch, ...request });
         if (result.timedOut || result.error) {
-          status.textContent = `Python could not compute this setting (${result.error || 'stopped'}).`;
+          status.textContent = `Python could not compute this setting (${result.error || 'stopped'}). ` +
+            `The figures below are those of ${describeSetting(shown)}.`;
         } else if (!wanted) {
           render(result);
           status.textContent = `Computed in your browser by export/scaling.py (${describeSetting(result)}).`;
         }
       } catch (error) {
-        status.textContent = `Python could not start (${error.message}). Move a control to try again.`;
+        status.textContent = `Python could not start (${error.message}). Move a control to try again. ` +
+          `The figures below are those of ${describeSetting(shown)}.`;
       }
     }
     busy = false;
