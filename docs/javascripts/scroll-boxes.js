@@ -3,7 +3,8 @@
 // one Tab stop, so arrow keys scroll it, and a region named by its caption, so a keyboard or
 // screen-reader user can reach what is off the screen; a box that fits is left as it is.
 (function () {
-  var SELECTOR = ".md-typeset__scrollwrap, .md-typeset div.arithmatex, .lwm-diagram-box";
+  // tables: the hooks' box (named and made a tab stop at build time; checked again here)
+  var SELECTOR = ".md-typeset .lwm-table-wrap, .md-typeset div.arithmatex, .lwm-diagram-box";
 
   function name(box) {
     var caption = box.querySelector("caption");
