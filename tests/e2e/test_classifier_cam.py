@@ -23,7 +23,7 @@ from export.pipeline import ExportOptions, load_model, resolve_weights
 from export.preprocess import preprocess
 from export.registry import get_entry
 
-from test_classifier import choose_model, classify_sample, open_classifier, pretrained, results, shown, wait_for_answer
+from classifier_page import choose_model, classify_sample, open_classifier, pretrained, results, shown, wait_for_answer
 
 pytestmark = pytest.mark.e2e
 
