@@ -28,9 +28,16 @@ EXERCISE_PAGE = ROOT / "docs" / "exercise.md"
 
 # --- the rule -----------------------------------------------------------------------------
 
-def test_rule_limits_are_ten_million_params_and_one_billion_macs():
-    assert catalog.LIGHTWEIGHT_MAX_PARAMS == 10_000_000
-    assert catalog.LIGHTWEIGHT_MAX_MACS == 1_000_000_000
+def test_the_limits_are_where_the_verdict_changes_and_what_the_rules_text_states():
+    params, macs = catalog.LIGHTWEIGHT_MAX_PARAMS, catalog.LIGHTWEIGHT_MAX_MACS
+    # each limit is the last count the rule accepts: one more goes over that limit alone
+    assert catalog.is_lightweight(params, macs) is True
+    assert catalog.limits_exceeded(params + 1, macs) == ["params"]
+    assert catalog.limits_exceeded(params, macs + 1) == ["macs"]
+    # the rule in words (the manifest's lightweight_rule.text, read on the pages) states the
+    # limits the function applies, so a changed limit cannot leave the text behind
+    stated = {name: int(n.replace(",", "")) for name, n in re.findall(r"(params|MACs) <= ([\d,]+)", catalog.LIGHTWEIGHT_RULE)}
+    assert stated == {"params": params, "MACs": macs}
 
 
 @pytest.mark.parametrize(

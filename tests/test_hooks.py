@@ -135,7 +135,8 @@ def test_layer_figures_are_recomputed_from_the_models(manifest):
     from export.registry import build_model
 
     for name, e in manifest["models"].items():
-        model = build_model(name).eval()
+        with torch.device("meta"):  # module types and output shapes only: nothing is computed
+            model = build_model(name)
         assert e["se_layers"] == measure.se_layers(model), name
         big = measure.largest_activation(model, e["preprocess"]["input_size"])
         assert e["largest_activation"] == big, name

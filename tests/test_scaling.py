@@ -37,10 +37,14 @@ def _pytorch_counts(arch, resolution, device="cpu", **multipliers):
     return count_params(model), count_macs(model, resolution)
 
 
+# Built on PyTorch's meta device: the same modules, with shapes and no data; parameters and
+# MACs depend on shapes only, so no forward pass needs real arithmetic. The manifest and
+# peak-memory tests below run real models.
 @pytest.mark.parametrize("arch", MOBILENETS)
 @pytest.mark.parametrize("width", WIDTHS)
 def test_mobilenet_params_and_macs_equal_pytorch(arch, width):
-    model = build_model(arch, width_mult=width)
+    with torch.device("meta"):
+        model = build_model(arch, width_mult=width)
     params = count_params(model)
     for resolution in RESOLUTIONS:
         d = scaling.describe(arch, width, resolution)
@@ -48,9 +52,7 @@ def test_mobilenet_params_and_macs_equal_pytorch(arch, width):
         assert d["macs"] == count_macs(model, resolution), (width, resolution)
 
 
-# EfficientNet is built on PyTorch's meta device: the same modules, with shapes and no data,
-# so B7's 37 G-MAC forward pass costs nothing; parameters and MACs depend on shapes only. The
-# manifest and peak-memory tests below run real models.
+# EfficientNet too, so B7's 37 G-MAC forward pass costs nothing.
 @pytest.mark.parametrize("arch", EFFICIENTNETS)
 @pytest.mark.parametrize("width", EFF_WIDTHS)
 @pytest.mark.parametrize("depth", EFF_DEPTHS)

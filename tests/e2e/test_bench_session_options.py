@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from benchmarks.latency import classifier_options
-from test_classifier import classify_sample, open_classifier, wait_for_answer
+from classifier_page import classify_sample, open_classifier, wait_for_answer
 
 pytestmark = pytest.mark.e2e
 

@@ -12,82 +12,26 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from classifier_page import (
+    CAT_CLASSES,
+    ESPRESSO,
+    TOLERANCE,
+    choose_file,
+    choose_model,
+    classify_sample,
+    diagnostic,
+    loaded_file,
+    open_classifier,
+    pretrained,
+    results,
+    shown,
+    top5,
+    wait_for_answer,
+)
 from site_app.browser import serve_in_thread
 from lwm_format import fmt_bytes, fmt_count, fmt_ms, fmt_pct, fmt_published_pct
 
 pytestmark = pytest.mark.e2e
-
-CAT_CLASSES = range(281, 286)  # tabby, tiger cat, Persian, Siamese, Egyptian cat
-ESPRESSO = 967
-
-# Browser (onnxruntime-web, WebAssembly) against the export (onnxruntime, native CPU), on the
-# manifest's reference photos; absolute difference of each reference top-5 probability.
-# Measured on the export machine: fp32 1.8e-6, fp16 1.4e-6, int8 4e-15. Float tolerances
-# leave a 50x margin for other CPUs' float kernels. int8 is held to the same: its integer
-# sums are exact on every CPU and in WebAssembly (export/convert.py, "Portable int8";
-# tests/test_int8_portability.py), so only the float head and softmax can differ.
-TOLERANCE = {"fp32": 1e-4, "fp16": 1e-4, "int8": 1e-4}
-
-
-# ---------------------------------------------------------------------------------------
-# A reader's moves
-# ---------------------------------------------------------------------------------------
-def open_classifier(page, base_url, query=""):
-    page.goto(base_url + "classifier/" + query)
-    expect(page.get_by_role("status", name="Classifier status")).to_contain_text("Ready", timeout=30_000)
-
-
-def shown(manifest, key):
-    """A model's name as the page shows it: the paper's name from the manifest."""
-    return manifest["models"][key].get("display_name", key)
-
-
-def choose_model(page, name, variant=None):
-    page.get_by_role("radio", name=name, exact=True).check()
-    if variant:
-        page.get_by_role("radio", name=re.compile(rf"^{variant}\b")).check()
-
-
-def results(page):
-    return page.get_by_role("status", name="Results")
-
-
-def wait_for_answer(page, name=None, variant=None, timeout=60_000):
-    """Until the results read "<name> (<variant>) says: …" (any model or variant if not given)."""
-    pattern = re.compile(rf"{re.escape(name) if name else '.+'} \({variant or '[a-z0-9]+'}\) says:")
-    expect(results(page)).to_contain_text(pattern, timeout=timeout)
-
-
-def top5(page):
-    items = results(page).get_by_role("listitem")
-    return [(int(li.get_attribute("data-index")), float(li.get_attribute("data-prob"))) for li in items.all()]
-
-
-def choose_file(page, path):
-    page.get_by_label("Choose an image").set_input_files(path)
-
-
-def classify_sample(page, sample):
-    page.get_by_role("button", name=f"Classify the sample photo: {sample['description']}").click()
-
-
-def diagnostic(page, name):
-    table = page.get_by_role("table", name="Diagnostics")
-    if not table.is_visible():  # the panel is folded until the reader opens it
-        page.get_by_text("Diagnostics", exact=True).click()
-    row = table.get_by_role("row", name=re.compile(rf"^{re.escape(name)}"))
-    return row.get_by_role("cell").inner_text()
-
-
-def loaded_file(manifest, key, variant):
-    """The manifest entry of the file the WebAssembly backend downloads: the pre-optimized
-    copy when there is one (int8), else the variant's own file."""
-    v = manifest["models"][key]["variants"][variant]
-    return v.get("optimized") or v
-
-
-def pretrained(manifest):
-    return [k for k, m in manifest["models"].items() if m["pretrained"]]
 
 
 # ---------------------------------------------------------------------------------------
@@ -264,10 +208,13 @@ def test_compare_all_models_on_one_image(page, site_url, manifest):
 # The model picker
 # ---------------------------------------------------------------------------------------
 def test_only_pretrained_models_can_be_chosen(page, site_url, manifest):
+    untrained = [k for k, m in manifest["models"].items() if not m["pretrained"]]
+    # every build has one: no PyTorch weights are published for MobileNetV1
+    assert untrained, "no untrained model in models.json: nothing shows that one cannot be chosen"
+    assert pretrained(manifest), "no pretrained model in models.json: nothing can be chosen"
     open_classifier(page, site_url)
-    if not all(m["pretrained"] for m in manifest["models"].values()):
-        # the untrained ones are folded away (test_classifier_layout.py): unfold them
-        page.get_by_text(re.compile(r"^Not classifiers in this build")).click()
+    # the untrained ones are folded away (test_classifier_layout.py): unfold them
+    page.get_by_text(re.compile(r"^Not classifiers in this build")).click()
     for key, m in manifest["models"].items():
         radio = page.get_by_role("radio", name=re.compile(rf"^{re.escape(shown(manifest, key))}( \(|$)"))
         if m["pretrained"]:

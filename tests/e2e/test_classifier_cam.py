@@ -23,7 +23,7 @@ from export.pipeline import ExportOptions, load_model, resolve_weights
 from export.preprocess import preprocess
 from export.registry import get_entry
 
-from test_classifier import choose_model, classify_sample, open_classifier, pretrained, results, shown, wait_for_answer
+from classifier_page import choose_model, classify_sample, open_classifier, pretrained, results, shown, wait_for_answer
 
 pytestmark = pytest.mark.e2e
 
@@ -126,15 +126,16 @@ def inside(point, box) -> bool:
 
 
 def test_the_map_peaks_on_the_object(page, site_url, manifest):
+    keys = [k for k in pretrained(manifest) if manifest["models"][k]["cam"]["kind"]]
+    assert keys, "no pretrained model with a map in this build"
+    boxed = [s for s in manifest["samples"] if s["id"] in OBJECT_BOXES]
+    # every photo with a drawn box is one the page offers, or its box would check nothing
+    assert sorted(s["id"] for s in boxed) == sorted(OBJECT_BOXES), "a sample photo with a box is missing from models.json"
     open_classifier(page, site_url)
     page.get_by_label("Show the class activation map on the photo").check()
-    for key in pretrained(manifest):
-        if not manifest["models"][key]["cam"]["kind"]:
-            continue
+    for key in keys:
         choose_model(page, shown(manifest, key))
-        for sample in manifest["samples"]:
-            if sample["id"] not in OBJECT_BOXES:
-                continue
+        for sample in boxed:
             classify_sample(page, sample)
             wait_for_answer(page, shown(manifest, key))
             expect(overlay(page)).to_be_visible(timeout=30_000)

@@ -13,7 +13,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from test_classifier import classify_sample, open_classifier, pretrained, results, shown, wait_for_answer
+from classifier_page import classify_sample, open_classifier, pretrained, results, shown, wait_for_answer
 
 pytestmark = pytest.mark.e2e
 

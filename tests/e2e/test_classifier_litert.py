@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from lwm_format import fmt_bytes
-from test_classifier import (
+from classifier_page import (
     CAT_CLASSES,
     TOLERANCE,
     choose_file,

@@ -13,7 +13,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from test_classifier import (
+from classifier_page import (
     CAT_CLASSES,
     choose_file,
     choose_model,

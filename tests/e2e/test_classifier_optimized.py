@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from test_classifier import (
+from classifier_page import (
     CAT_CLASSES,
     choose_file,
     choose_model,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from test_classifier import (
+from classifier_page import (
     CAT_CLASSES,
     classify_sample,
     diagnostic,

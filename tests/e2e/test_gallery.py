@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from test_classifier import classify_sample, open_classifier, results, top5, wait_for_answer
+from classifier_page import classify_sample, open_classifier, results, top5, wait_for_answer
 
 pytestmark = pytest.mark.e2e
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import SITE_DIR
-from test_classifier import classify_sample, open_classifier, top5, wait_for_answer
+from classifier_page import classify_sample, open_classifier, top5, wait_for_answer
 
 pytestmark = pytest.mark.e2e
 
