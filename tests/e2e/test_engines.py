@@ -55,12 +55,14 @@ def plain_host_subpath(tmp_path_factory):
 # ---------------------------------------------------------------------------------------
 READY = "return document.getElementById('lwm-startup')?.textContent.includes('Ready') ?? false"
 
-# "<model> (<variant>) says: …" and the top-5 items, once an answer for this photo is shown
+# "<model> (<variant>) says: …" and the top-5 items, once an answer for this photo is shown: the
+# preview names the photo before its classification starts, so an earlier answer is never read as this one
 ANSWER = """
   const summary = document.getElementById('lwm-results-summary')?.textContent ?? '';
   const m = summary.match(/^(.+) \\(([a-z0-9]+)\\) says:/);
   const items = [...document.querySelectorAll('#lwm-top5 li')];
-  if (!m || !items.length || !document.getElementById('lwm-results').textContent.includes(args)) return null;
+  const photo = document.querySelector('[aria-label="The image being classified: ' + args + '"]');
+  if (!m || !items.length || !photo) return null;
   return { name: m[1], variant: m[2], top5: items.map((li) => [Number(li.dataset.index), Number(li.dataset.prob)]) };
 """
 
@@ -89,7 +91,6 @@ def open_classifier(engine, base_url):
 
 def classify_sample(engine, sample):
     engine.click(f'button[aria-label="Classify the sample photo: {sample["description"]}"]')
-    # the results name the photo they are about, so an earlier answer is never read as this one
     return engine.wait_until(ANSWER, args=sample["file"].rsplit("/", 1)[-1], what=f"an answer for {sample['id']}")
 
 
