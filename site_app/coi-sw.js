@@ -60,9 +60,11 @@ function withIsolation(response, page) {
 }
 
 // Keep a response under this build. A URL's bytes cannot change within one build, so a copy
-// already kept is never written again.
-async function keep(key, response) {
+// already kept is never written again. A page is kept only when the reader opened it: not
+// when a browser fetched it ahead (Firefox prefetches <link rel="next">).
+async function keep(key, response, { opened = false } = {}) {
   if (response.status !== 200 || response.type !== 'basic') return;
+  if (!opened && (response.headers.get('Content-Type') ?? '').startsWith('text/html')) return;
   const cache = await caches.open(CACHE_NAME);
   if (await cache.match(key)) return;
   // the body is stored decoded: its encoding, length and the Vary that chose the encoding no
@@ -72,9 +74,9 @@ async function keep(key, response) {
   await cache.put(key, new Response(await response.blob(), { status: 200, headers }));
 }
 
-async function fetchAndKeep(url) {
+async function fetchAndKeep(url, options) {
   const response = await fetch(url, { cache: 'no-cache' }); // revalidated: never the browser's older copy
-  if (response.ok) await keep(url, response);
+  if (response.ok) await keep(url, response, options);
   return response.ok;
 }
 
@@ -89,7 +91,7 @@ self.addEventListener('install', (event) => {
         for (const request of await (await caches.open(name)).keys()) urls.add(request.url);
       }
       // one at a time: this runs beside the reader's page; a file gone from this release is dropped
-      for (const url of urls) await fetchAndKeep(url).catch(() => false);
+      for (const url of urls) await fetchAndKeep(url, { opened: true }).catch(() => false);
     })(),
   );
 });
@@ -152,7 +154,7 @@ self.addEventListener('fetch', (event) => {
         if (kept) return withIsolation(kept, page);
         throw err;
       }
-      if (response.ok) event.waitUntil(keep(key, response.clone()).catch(() => {}));
+      if (response.ok) event.waitUntil(keep(key, response.clone(), { opened: navigation }).catch(() => {}));
       return navigation && !isolatedPage(page) ? response : withIsolation(response, page);
     })(),
   );
@@ -178,8 +180,9 @@ self.addEventListener('message', (event) => {
       (async () => {
         const cache = await caches.open(CACHE_NAME);
         const [page, ...files] = urls;
-        for (const u of new Set([pageKey(page), ...files].filter(own))) {
-          if (!(await cache.match(u))) await fetchAndKeep(u).catch(() => false);
+        const opened = pageKey(page);
+        for (const u of new Set([opened, ...files].filter(own))) {
+          if (!(await cache.match(u))) await fetchAndKeep(u, { opened: u === opened }).catch(() => false);
         }
         port?.postMessage({ done: true });
       })(),
