@@ -74,8 +74,10 @@ async function keep(key, response, { opened = false } = {}) {
   await cache.put(key, new Response(await response.blob(), { status: 200, headers }));
 }
 
-async function fetchAndKeep(url, options) {
-  const response = await fetch(url, { cache: 'no-cache' }); // revalidated: never the browser's older copy
+// cache: 'no-cache' (a new release: revalidated, never the browser's older copy) or
+// 'force-cache' (what the page has just loaded: the browser's copy, no network at all)
+async function fetchAndKeep(url, { cache = 'no-cache', ...options } = {}) {
+  const response = await fetch(url, { cache });
   if (response.ok) await keep(url, response, options);
   return response.ok;
 }
@@ -182,7 +184,7 @@ self.addEventListener('message', (event) => {
         const [page, ...files] = urls;
         const opened = pageKey(page);
         for (const u of new Set([opened, ...files].filter(own))) {
-          if (!(await cache.match(u))) await fetchAndKeep(u, { opened: u === opened }).catch(() => false);
+          if (!(await cache.match(u))) await fetchAndKeep(u, { opened: u === opened, cache: 'force-cache' }).catch(() => false);
         }
         port?.postMessage({ done: true });
       })(),
