@@ -10,12 +10,18 @@ const RELOAD_FLAG = 'lightweight-models:coi-reload';
 const ACTIVATION_TIMEOUT_MS = 4000;
 
 // swUrl, scope: absolute URLs computed by the caller relative to the page.
-// Resolves to {isolated, via, note}; never resolves if the page is about to reload.
+// Resolves to {isolated, via, note}: note, when set, is what the page should tell the reader
+// (one thread, and why). Never resolves if the page is about to reload.
 export async function ensureIsolation(swUrl, scope) {
   if (self.crossOriginIsolated) {
     sessionStorage.removeItem(RELOAD_FLAG);
     const via = navigator.serviceWorker?.controller ? 'service worker' : 'server headers';
-    return { isolated: true, via, note: null };
+    // isolated, and still no SharedArrayBuffer: this browser has no WebAssembly threads
+    // (WebKitGTK); the page says so rather than leave "isolated" to suggest two threads
+    const note = typeof SharedArrayBuffer === 'undefined'
+      ? 'This browser does not share memory with WebAssembly (no SharedArrayBuffer), so WebAssembly runs on one thread.'
+      : null;
+    return { isolated: true, via, note };
   }
   const oneThread = 'WebAssembly runs on one thread';
   if (!('serviceWorker' in navigator) || !window.isSecureContext) {
