@@ -34,12 +34,11 @@ FOCUSED_JS = """() => {
 }"""
 
 
-def tab_through_the_tool(page):
-    """Focus the page's heading, then Tab until the focus has been through the tool and left it."""
-    page.locator("h1").first.click()
+def tab_through_the_tool(page, key="Tab"):
+    """Tab (or Shift+Tab) until the focus has been through the tool and left it."""
     seen, inside = [], False
     for _ in range(80):
-        page.keyboard.press("Tab")
+        page.keyboard.press(key)
         f = page.evaluate(FOCUSED_JS)
         if f["panel"] is None:
             if inside:
@@ -59,6 +58,7 @@ def test_tab_goes_through_the_tool_in_reading_order_visibly_and_clear_of_the_hea
     page.get_by_label("Show the class activation map on the photo").check()
     page.evaluate("window.scrollTo(0, 0)")
 
+    page.locator("h1").first.click()
     seen = tab_through_the_tool(page)
     names = [f["name"] for f in seen]
     assert "lwm-file" in names and "lwm-cam-toggle" in names, names
@@ -69,3 +69,9 @@ def test_tab_goes_through_the_tool_in_reading_order_visibly_and_clear_of_the_hea
     # reading order: the panels row by row (top, then left), never back to an earlier one
     panels = [(f["panel"]["top"], f["panel"]["left"]) for f in seen]
     assert panels == sorted(panels), list(zip(names, panels))
+
+    # and back up with Shift+Tab: the page scrolls up, each control still clear of the header
+    back = tab_through_the_tool(page, "Shift+Tab")
+    assert [f["name"] for f in back] == names[::-1]
+    for f in back:
+        assert f["top"] >= f["header"] and f["bottom"] <= f["viewport"], f
