@@ -110,7 +110,6 @@ async function main() {
   showRuntime(wanted);
   const workerStarted = serial(() => startWorker(wanted));
   workerStarted.catch(() => {}); // reported below, once the page can show it
-  const webgpuChecked = webgpuSupport();
   try {
     state.manifest = await loadManifest();
   } catch (err) {
@@ -143,6 +142,8 @@ async function main() {
   // photo that waited is read after it (the queue keeps them in order)
   preloadModel();
   photosReady();
+  // asked only now: the model's request is out, whatever the browser's GPU check costs
+  const webgpuChecked = webgpuSupport();
   if (note) el.startup.dataset.note = note;
   try {
     await workerStarted;
