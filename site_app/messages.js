@@ -1,4 +1,4 @@
-// Messages between the page (classifier.js) and the worker (worker.js), defined once.
+// Messages between the pages (the classifier's modules, devicebench.js) and the worker (worker.js), defined once.
 //
 // Every request from the page carries an `id`; the worker answers it with exactly one
 // DONE or FAILED carrying the same id, and may send PROGRESS for it in between.
