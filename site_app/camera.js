@@ -1,6 +1,6 @@
 // The camera: start it, stop it, classify one frame or frame after frame ("live"). This
 // module owns the stream and the camera's controls; what a frame becomes is the page's
-// business (takeFrame, in classifier.js).
+// business (takeFrame, in inputs.js).
 
 import { fmtMs } from './format.js';
 

@@ -7,6 +7,7 @@
 // this module only wires the controls.
 
 import { fmtCount, fmtMs } from './format.js';
+import { displayName, loadManifest, loadModel, modelLabel, WORKER_URL } from './manifest.js';
 import { MSG } from './messages.js';
 import { WorkerClient } from './workerclient.js';
 import { make } from './dom.js';
@@ -29,9 +30,6 @@ const el = {
   download: $('lwm-device-download'),
 };
 
-const SITE = new URL('../', import.meta.url); // this module lives in <site>/app/
-const MANIFEST_URL = new URL('models/models.json', SITE);
-const WORKER_URL = new URL('worker.js', import.meta.url);
 // as benchmarks/run.py times the browser (results.json "method"), so the figures compare
 const TIMING = { warmup: 3, runs: 10, budgetMs: 4000 };
 
@@ -58,29 +56,20 @@ async function startWorker() {
   state.diagnostics = reply.diagnostics;
 }
 
-async function loadManifest() {
-  if (state.manifest) return;
-  const response = await fetch(MANIFEST_URL);
-  if (!response.ok) throw new Error(`The list of models (${MANIFEST_URL.pathname}) could not be loaded: HTTP ${response.status}.`);
-  state.manifest = await response.json();
+async function ensureManifest() {
+  state.manifest ??= await loadManifest();
 }
 
-async function timeOne(key, variant, label, onProgress) {
+async function timeOne(key, variant, onProgress) {
   const entry = state.manifest.models[key];
-  const v = entry.variants[variant];
-  const file = (f) => ({ url: new URL(`models/${f.file}`, SITE).href, sha256: f.sha256, bytes: f.bytes });
-  // the same request as the classifier's: the WebAssembly backend opens the pre-optimized int8 copy
-  const loaded = await state.client.request(
-    MSG.LOAD_MODEL,
-    { ...file(v), label, optimized: v.optimized ? file(v.optimized) : null },
-    { onProgress },
-  );
+  // the classifier's own request (manifest.js): the WebAssembly backend opens the pre-optimized int8 copy
+  const loaded = await loadModel(state.client, state.manifest, key, variant, onProgress);
   state.diagnostics = loaded.diagnostics;
   const size = entry.preprocess.input_size;
   const timed = await state.client.request(MSG.TIME_RUNS, { inputName: entry.input.name, inputShape: [1, 3, size, size], ...TIMING });
   return {
     model: key,
-    display_name: entry.display_name ?? key,
+    display_name: displayName(state.manifest, key),
     variant,
     pretrained: entry.pretrained,
     macs: entry.macs,
@@ -116,14 +105,14 @@ async function runSelected() {
   let failed = 0;
   try {
     el.status.textContent = 'Starting the runtime…';
-    await Promise.all([startWorker(), loadManifest()]);
+    await Promise.all([startWorker(), ensureManifest()]);
     for (const [i, [key, variant]] of jobs.entries()) {
       if (state.stopAsked) break;
-      const label = `${state.manifest.models[key].display_name ?? key} (${variant})`;
+      const label = modelLabel(state.manifest, key, variant);
       const step = `${i + 1} of ${jobs.length}`;
       el.status.textContent = `Timing ${label}: ${step}…`;
       try {
-        const result = await timeOne(key, variant, label, ({ received, total }) => {
+        const result = await timeOne(key, variant, ({ received, total }) => {
           if (total) el.status.textContent = `Downloading ${label}: ${Math.round((100 * received) / total)} % (${step})…`;
         });
         state.results.push(result);

@@ -1,4 +1,4 @@
-// Messages between the page (classifier.js) and the worker (worker.js), defined once.
+// Messages between the pages (the classifier's modules, devicebench.js) and the worker (worker.js), defined once.
 //
 // The types themselves are in messages.json, which the site build reads too (the classifier
 // page's inline script starts the worker before any module has loaded); this module gives

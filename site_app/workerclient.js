@@ -1,6 +1,6 @@
 // Request/response over postMessage: one promise per request, matched by id. No DOM.
 
-import { MSG } from './messages.js';
+import { ERROR_KIND, MSG } from './messages.js';
 
 export class WorkerError extends Error {
   constructor({ kind, message }) {
@@ -50,7 +50,7 @@ export class WorkerClient {
   }
 
   request(type, payload = {}, { transfer = [], onProgress } = {}) {
-    if (this.dead) return Promise.reject(new WorkerError({ kind: 'runtime', message: this.dead }));
+    if (this.dead) return Promise.reject(new WorkerError({ kind: ERROR_KIND.RUNTIME, message: this.dead }));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, onProgress });
@@ -59,7 +59,7 @@ export class WorkerClient {
   }
 
   failAll(message) {
-    for (const { reject } of this.pending.values()) reject(new WorkerError({ kind: 'runtime', message }));
+    for (const { reject } of this.pending.values()) reject(new WorkerError({ kind: ERROR_KIND.RUNTIME, message }));
     this.pending.clear();
   }
 

@@ -1,0 +1,57 @@
+// The two runtimes a worker can run a model with, one object each: what the page shows of
+// them and which of a model's files each opens. `id` is the one name a runtime has on the
+// page: the radio's value, the comparison table's data-runtime and the address's ?backend=
+// (where onnxruntime-web, the default, is left out). No DOM.
+//
+// onnxruntime-web runs on WebAssembly or, if the reader opts in, WebGPU: `backend(webgpu)` is
+// the worker's INIT backend (messages.js). LiteRT.js opens the fp32 variant's .tflite copy,
+// where `make tflite` made one.
+
+const ORT = {
+  id: 'ort',
+  label: 'onnxruntime-web',
+  latencyLabel: 'onnxruntime', // the export machine's latency in the model card
+  missing: 'No ONNX file of this model in this build', // the picker's tooltip on a model it cannot open
+  hasMaps: true, // the ONNX files carry the class activation maps' outputs
+  backend: (webgpu) => (webgpu ? 'webgpu' : 'wasm'),
+  // the manifest lists each model's variants in the exporter's order (fp32, fp16, int8)
+  variants: (entry) => Object.keys(entry.variants),
+  // the file behind a variant's figures in the model card
+  file: (entry, variant) => entry.variants[variant],
+  fileKind: (variant) => variant,
+  // what choosing a variant downloads: the WebAssembly backend opens the pre-optimized copy
+  downloadFile: (entry, variant, webgpu) => {
+    const v = entry.variants[variant];
+    return !webgpu && v.optimized ? v.optimized : v;
+  },
+};
+
+const LITERT = {
+  id: 'litert',
+  label: 'LiteRT.js',
+  latencyLabel: 'LiteRT',
+  missing: 'No LiteRT (.tflite) copy in this build',
+  hasMaps: false,
+  noMaps: 'LiteRT.js runs the .tflite copy of the model, which has no map outputs',
+  backend: () => 'litert',
+  variants: (entry) => (entry.variants.fp32?.tflite ? ['fp32'] : []),
+  file: (entry, variant) => entry.variants[variant].tflite,
+  fileKind: (variant) => `${variant} .tflite`,
+  downloadFile: (entry, variant) => entry.variants[variant].tflite,
+};
+
+export const RUNTIMES = Object.freeze({ ort: ORT, litert: LITERT });
+export const DEFAULT_RUNTIME = ORT;
+
+// a runtime can open a model when the model classifies and the runtime has a file of it
+export const canOpen = (runtime, entry) => Boolean(entry.pretrained) && runtime.variants(entry).length > 0;
+
+// the CPU runtime the page is not running (the comparison's second worker)
+export const otherRuntime = (runtime) => (runtime === ORT ? LITERT : ORT);
+
+// why a model's answer comes without a map with this runtime
+export function noMapReason(runtime, entry) {
+  if (!runtime.hasMaps) return runtime.noMaps;
+  const cam = entry.cam;
+  return cam?.kind ? 'the model file gave none' : cam?.reason ?? 'this export has no maps';
+}
