@@ -5,6 +5,7 @@ second export that keeps what has not changed.
 with, and one test runs the real entry point to hold that last step.
 """
 
+import copy
 import json
 import os
 import subprocess
@@ -14,7 +15,6 @@ import pytest
 
 from export.cli import main
 from export.measure import file_stats
-from export.manifest import REQUIRED_MODEL
 from export.pipeline import reusable
 from export.registry import list_models
 
@@ -81,21 +81,22 @@ def test_jobs_must_not_be_negative(capsys):
 
 # --- keeping an unchanged export -----------------------------------------------------------
 
-def written_entry(out_dir, key="k"):
-    """A manifest entry with every required field, whose two files (a variant and its
-    optimized copy) are on disk as it measured them."""
-    entry = {field: None for field in REQUIRED_MODEL}
-    files = {}
-    for name, data in (("m.int8.onnx", b"the int8 model"), ("m.int8.opt.onnx", b"its optimized copy")):
+def written_entry(manifest, out_dir, key="k"):
+    """A real manifest entry (so it has every field its record asks for), whose int8 variant
+    and optimized copy are two small files on disk, as it measured them."""
+    entry = copy.deepcopy(manifest["models"]["squeezenet1_1"])
+    int8 = entry["variants"]["int8"]
+    for name, data, record in (("m.int8.onnx", b"the int8 model", int8),
+                               ("m.int8.opt.onnx", b"its optimized copy", int8["optimized"])):
         (out_dir / name).write_bytes(data)
-        files[name] = {"file": name, **file_stats(out_dir / name, compress=False)}
-    entry["variants"] = {"int8": {**files["m.int8.onnx"], "optimized": files["m.int8.opt.onnx"]}}
+        record.update({"file": name, **file_stats(out_dir / name, compress=False)})
+    entry["variants"] = {"int8": int8}
     entry["export_key"] = key
     return entry
 
 
-def test_an_entry_is_reused_only_with_the_same_key_and_every_file_as_measured(tmp_path):
-    entry = written_entry(tmp_path)
+def test_an_entry_is_reused_only_with_the_same_key_and_every_file_as_measured(manifest, tmp_path):
+    entry = written_entry(manifest, tmp_path)
     assert reusable(entry, "k", tmp_path)
     assert not reusable(None, "k", tmp_path)  # nothing exported before
     assert not reusable(entry, "another key", tmp_path)  # code, weights, libraries or options changed
@@ -105,8 +106,8 @@ def test_an_entry_is_reused_only_with_the_same_key_and_every_file_as_measured(tm
 
 @pytest.mark.parametrize("name", ["m.int8.onnx", "m.int8.opt.onnx"])
 @pytest.mark.parametrize("change", ["deleted", "other size", "same size, other bytes"])
-def test_an_entry_whose_file_changed_is_not_reused(tmp_path, name, change):
-    entry = written_entry(tmp_path)
+def test_an_entry_whose_file_changed_is_not_reused(manifest, tmp_path, name, change):
+    entry = written_entry(manifest, tmp_path)
     path = tmp_path / name
     if change == "deleted":
         path.unlink()
