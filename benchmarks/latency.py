@@ -14,8 +14,8 @@ import statistics
 from pathlib import Path
 from typing import Callable
 
-from export.bench_results import THREADS
-from export.constants import VARIANTS
+from lwm.bench_results import THREADS
+from lwm.constants import VARIANTS
 from export.measure import ort_latency_ms, summarize
 
 from . import MODELS_DIR, SITE_DIR, log

@@ -22,7 +22,7 @@ import os
 import statistics
 import subprocess
 
-from export.bench_results import THREADS
+from lwm.bench_results import THREADS
 from export.measure import ort_latency_ms
 
 from . import MODELS_DIR, ROOT, log

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from . import convert, manifest
-from .constants import MODELS_DIR
+from lwm.constants import MODELS_DIR
 from .weights import WeightsError, WeightsNotFoundError
 
 EXIT_USAGE, EXIT_WEIGHTS, EXIT_OUTPUT = 2, 3, 4

@@ -28,7 +28,7 @@ import onnx
 import torch
 from onnx import numpy_helper
 
-from .constants import VARIANTS  # noqa: F401  (convert.VARIANTS: the exporter's callers read it here)
+from lwm.constants import VARIANTS  # noqa: F401  (convert.VARIANTS: the exporter's callers read it here)
 
 INPUT_NAME = "input"
 OUTPUT_NAME = "logits"

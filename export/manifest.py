@@ -7,9 +7,9 @@ Schema, version 1 (``schema_version``). Top level:
   ``cpu`` (model name), ``cpu_features`` (the instruction sets onnxruntime's kernels use, as
   /proc/cpuinfo names them) and ``cpu_summary`` (e.g. "AVX-512 + VNNI"; null when unknown),
   from export/cpu.py: native latency depends on them
-- ``lightweight_rule``: {"text", "max_params", "max_macs"} (see export/catalog.py)
+- ``lightweight_rule``: {"text", "max_params", "max_macs"} (see lwm/catalog.py)
 - ``realtime``: {"fps", "budget_ms", "source", "url"}: one video frame's time budget, the
-  line the latency charts and the classifier's comparison draw (see export/catalog.py)
+  line the latency charts and the classifier's comparison draw (see lwm/catalog.py)
 - ``measurement``: what "macs", "depth", "activation_memory_bytes" and latency mean
 - ``validation``: the calibration and validation image sets (counts, source photos)
 - ``classes``: the 1000 ImageNet class names, index = class id
@@ -96,7 +96,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__, catalog, images
+from lwm import catalog
+
+from . import __version__, images
 
 SCHEMA_VERSION = 1
 MANIFEST_NAME = "models.json"

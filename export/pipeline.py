@@ -37,7 +37,9 @@ from typing import Callable
 
 import numpy as np
 
-from . import cam, catalog, convert, cpu, images, measure, prune
+from lwm import catalog
+
+from . import cam, convert, cpu, images, measure, prune
 from .manifest import REQUIRED_MODEL
 from .registry import get_entry
 from .weights import Preprocess, WeightsNotFoundError, find_weights, verify_checksum

@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from . import cpu, manifest, measure
-from .constants import MODELS_DIR
+from lwm.constants import MODELS_DIR
 from .convert import INPUT_NAME, OUTPUT_NAME
 from .pipeline import ExportOptions, _code_digest, _environment, agreement, model_inputs, resolve_weights, run_torch, top5
 from .registry import get_entry

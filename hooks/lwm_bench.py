@@ -18,8 +18,8 @@ from mkdocs.exceptions import PluginError
 
 import lwm_charts
 import lwm_html
-from export.bench_results import THREADS, ResultsError, check
-from export.constants import VARIANTS
+from lwm.bench_results import THREADS, ResultsError, check
+from lwm.constants import VARIANTS
 from lwm_format import fmt_bytes, fmt_count, fmt_ms, fmt_ratio
 
 RESULTS = Path(os.environ.get("LWM_BENCH_RESULTS", "benchmarks/results.json"))

@@ -17,7 +17,7 @@ import lwm_bench  # hooks/ is not a package (MkDocs loads it by path): pyproject
 import shortcodes
 from lwm_format import fmt_bytes, fmt_ms, fmt_ratio
 
-from export.bench_results import ResultsError, check
+from lwm.bench_results import ResultsError, check
 from export.measure import summarize
 
 ROOT = Path(__file__).resolve().parents[1]

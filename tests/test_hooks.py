@@ -179,7 +179,7 @@ def test_the_docs_build_needs_neither_torch_nor_the_model_code(models_dir):
 
 
 def test_lesson_evidence_shows_the_lessons_models_and_the_rules_verdict(render, manifest):
-    from export.catalog import LESSON_MODELS
+    from lwm.catalog import LESSON_MODELS
 
     html = render("<!-- lesson-evidence -->")
     assert 'id="lightweight-evidence"' in html
@@ -194,7 +194,7 @@ def test_lesson_evidence_shows_the_lessons_models_and_the_rules_verdict(render, 
 
 
 def test_lesson_evidence_names_the_limits_a_model_goes_over(manifest):
-    from export.catalog import LESSON_MODELS
+    from lwm.catalog import LESSON_MODELS
 
     key = LESSON_MODELS["ResNet"]
     rule = manifest["lightweight_rule"]
@@ -269,7 +269,7 @@ def test_ordinary_comments_are_left_alone(render):
 def test_scaling_marker_embeds_the_modules_figures_and_the_published_points(render):
     import json
 
-    from export import scaling
+    from lwm import scaling
 
     html = render("<!-- scaling: efficientnet_b0 -->")
     data = json.loads(re.search(r'<script type="application/json">(.*?)</script>', html, re.S).group(1))

@@ -10,8 +10,8 @@ import onnxruntime as ort
 import pytest
 import torch
 
-from export import catalog, images, manifest as M
-from export.constants import VARIANTS
+from lwm import catalog, images, manifest as M
+from lwm.constants import VARIANTS
 from export.measure import count_macs, count_params, layer_rows
 from export.pipeline import INT8_MAX_SIZE_RATIO, INT8_MIN_AGREEMENT_ALL, INT8_MIN_AGREEMENT_CONFIDENT
 from export.preprocess import preprocess

@@ -1,4 +1,4 @@
-"""export/scaling.py (the arithmetic the docs pages' scaling controls run in Pyodide) against
+"""lwm/scaling.py (the arithmetic the docs pages' scaling controls run in Pyodide) against
 the PyTorch models it describes: exact parameter counts and MACs over a grid of width
 multipliers, depth multipliers and resolutions, and the peak activation memory against the
 ONNX graph."""
@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from export import scaling
+from lwm import scaling
 from export.measure import count_macs, count_params, graph_stats
 from export.registry import build_model
 
