@@ -11,13 +11,13 @@ or unusable; 4 output folder not writable.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
 
-from . import convert, manifest
 from lwm.constants import MODELS_DIR
+
+from . import convert, manifest
 from .weights import WeightsError, WeightsNotFoundError
 
 EXIT_USAGE, EXIT_WEIGHTS, EXIT_OUTPUT = 2, 3, 4
@@ -57,7 +57,7 @@ def _fail(code: int, msg: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .registry import get_entry, list_models
+    from .registry import list_models
 
     names = list_models()
     args = _parser(names).parse_args(argv)

@@ -13,7 +13,7 @@ import torch
 from lwm import catalog, images, manifest as M
 from lwm.constants import VARIANTS
 from export.measure import count_macs, count_params, layer_rows
-from export.pipeline import INT8_MAX_SIZE_RATIO, INT8_MIN_AGREEMENT_ALL, INT8_MIN_AGREEMENT_CONFIDENT
+from export.evaluation import INT8_MAX_SIZE_RATIO, INT8_MIN_AGREEMENT_ALL, INT8_MIN_AGREEMENT_CONFIDENT
 from export.preprocess import preprocess
 from export.registry import build_model, get_entry, list_models
 from export.weights import Preprocess, load_pretrained

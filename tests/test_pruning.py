@@ -179,7 +179,7 @@ def check_pruning_block(block: dict, params: int, macs: int) -> None:
 
 def test_an_entry_without_the_new_fields_is_exported_again(tmp_path):
     """The export keeps an entry whose export_key is unchanged, unless it lacks a field."""
-    from export.pipeline import reusable
+    from export.cachekey import reusable
 
     entry = {key: None for key in M.REQUIRED_MODEL} | {"variants": {}, "export_key": "k"}
     assert reusable(entry, "k", tmp_path)
