@@ -8,8 +8,8 @@ done in two phases:
 
 1. ``export_files``: the ONNX files and every figure that is not a time, in four steps:
    ``load_model`` (PyTorch, with its weights), ``convert_model`` (fp32, fp16, int8 ONNX),
-   ``add_maps`` (the class activation map outputs, export/cam.py, checked against PyTorch by
-   ``map_parity``), ``measure_file`` (each file: size, memory, agreement with PyTorch) and ``measure_model``
+   ``cam.add_maps`` (the class activation map outputs, checked against PyTorch by
+   ``cam.map_parity``), ``measure_file`` (each file: size, memory, agreement with PyTorch) and ``measure_model``
    (parameters, MACs, layer rows, depth); for the models in ``prune.PRUNED_MODELS`` also a
    pruning sweep. Several models are exported at once, one worker process per core, each
    on one thread.
@@ -47,6 +47,7 @@ from .options import ExportOptions, Weights, resolve_weights
 from .preprocess import model_inputs
 from .registry import get_entry
 from .workers import spawn_pool
+
 
 # ---------------------------------------------------------------------------------------
 # Phase 1: the files, and every figure that is not a time
