@@ -10,7 +10,8 @@ import onnxruntime as ort
 import pytest
 import torch
 
-from lwm import catalog, images, manifest as M
+from export import images, manifest as M
+from lwm import catalog
 from lwm.constants import VARIANTS
 from export.measure import count_macs, count_params, layer_rows
 from export.evaluation import INT8_MAX_SIZE_RATIO, INT8_MIN_AGREEMENT_ALL, INT8_MIN_AGREEMENT_CONFIDENT
