@@ -11,13 +11,13 @@ import pytest
 import torch
 
 from export import images, manifest as M
-from lwm import catalog
-from lwm.constants import VARIANTS
-from export.measure import count_macs, count_params, layer_rows
 from export.evaluation import INT8_MAX_SIZE_RATIO, INT8_MIN_AGREEMENT_ALL, INT8_MIN_AGREEMENT_CONFIDENT
+from export.measure import count_macs, count_params, layer_rows
 from export.preprocess import preprocess
 from export.registry import build_model, get_entry, list_models
 from export.weights import Preprocess, load_pretrained
+from lwm import catalog
+from lwm.constants import VARIANTS
 
 
 def entries(manifest):
