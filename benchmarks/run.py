@@ -42,9 +42,9 @@ import sys
 import time
 from pathlib import Path
 
+from export.measure import MAX_RUNS, MIN_RUNS, MIN_SECONDS, WARMUP_RUNS
 from lwm.bench_results import SCHEMA_VERSION, THREADS, check
 from lwm.constants import VARIANTS
-from export.measure import MAX_RUNS, MIN_RUNS, MIN_SECONDS, WARMUP_RUNS
 from site_app.browser import CHROMIUM, CHROMIUM_ARGS, serve_in_thread
 
 from . import MODELS_DIR, ROOT, SITE_DIR, log

@@ -8,9 +8,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lwm import scaling
 from export.measure import count_macs, count_params, graph_stats
 from export.registry import build_model
+from lwm import scaling
 
 WIDTHS = (0.25, 0.5, 0.75, 1.0, 1.4)
 RESOLUTIONS = (96, 128, 160, 192, 224, 300)
