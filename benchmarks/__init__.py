@@ -6,7 +6,7 @@
     coldstart.py    the classifier page's cold start, the bytes it transfers, WebNN
     litert.py       LiteRT.js beside onnxruntime-web, native LiteRT beside native onnxruntime
 
-The results file's shape is export/bench_results.py (the site's Benchmarks page reads it too).
+The results file's shape is lwm/bench_results.py (the site's Benchmarks page reads it too).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import os
 import time
 from pathlib import Path
 
-from export.constants import models_dir
+from lwm.constants import models_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS_DIR = models_dir(ROOT)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from export.bench_results import THREADS
+from lwm.bench_results import THREADS
 
 from . import MODELS_DIR, SITE_DIR, log
 from .latency import browser_run, classifier_file, pooled

@@ -14,9 +14,9 @@ import statistics
 from pathlib import Path
 from typing import Callable
 
-from export.bench_results import THREADS
-from export.constants import VARIANTS
 from export.measure import ort_latency_ms, summarize
+from lwm.bench_results import THREADS
+from lwm.constants import VARIANTS
 
 from . import MODELS_DIR, SITE_DIR, log
 

@@ -22,8 +22,8 @@ import os
 import statistics
 import subprocess
 
-from export.bench_results import THREADS
 from export.measure import ort_latency_ms
+from lwm.bench_results import THREADS
 
 from . import MODELS_DIR, ROOT, log
 from .experiments import EXPERIMENT_ROUNDS

@@ -27,7 +27,7 @@ It is a measurement, not a test: it never runs in CI, and it takes about ten min
 It serves the built site itself (site_app/browser.py, isolated and not) and drives Debian's
 Chromium (``CHROMIUM``, default /usr/bin/chromium) with the flags the end-to-end tests use.
 This file runs the parts in order and writes the results; each part is a module of its own
-(benchmarks/__init__.py lists them), and export/bench_results.py checks the file's shape.
+(benchmarks/__init__.py lists them), and lwm/bench_results.py checks the file's shape.
 """
 
 from __future__ import annotations
@@ -42,9 +42,9 @@ import sys
 import time
 from pathlib import Path
 
-from export.bench_results import SCHEMA_VERSION, THREADS, check
-from export.constants import VARIANTS
 from export.measure import MAX_RUNS, MIN_RUNS, MIN_SECONDS, WARMUP_RUNS
+from lwm.bench_results import SCHEMA_VERSION, THREADS, check
+from lwm.constants import VARIANTS
 from site_app.browser import CHROMIUM, CHROMIUM_ARGS, serve_in_thread
 
 from . import MODELS_DIR, ROOT, SITE_DIR, log

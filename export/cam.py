@@ -21,19 +21,25 @@ their class indices). The extra work is 5 x K x H x W multiply-accumulates (Lite
 upsamples the chosen class's map to the photo (site_app/cammap.js).
 
 ``torch_cam`` computes the same maps from the PyTorch model, for the tests and the export's
-parity check.
+parity check. The export (export/pipeline.py) calls ``add_maps`` on each of a model's files
+and ``map_parity`` to hold each file's maps to PyTorch's.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from lwm.records import CamMaps, CamOutputs, CamParity, NoCam
+
+from .evaluation import ort_session
+
 __all__ = ["CAM_OUTPUT", "CAM_CLASSES_OUTPUT", "CAM_TOP", "NoMapError", "Head", "find_head", "add_cam",
-           "torch_cam", "upsample", "correlation"]
+           "torch_cam", "upsample", "correlation", "add_maps", "map_parity"]
 
 CAM_OUTPUT = "cam"
 CAM_CLASSES_OUTPUT = "cam_classes"
@@ -230,3 +236,50 @@ def correlation(a: np.ndarray, b: np.ndarray) -> float:
     a, b = a - a.mean(), b - b.mean()
     denom = np.sqrt((a * a).sum() * (b * b).sum())
     return float((a * b).sum() / denom) if denom > 0 else float("nan")
+
+
+# ---------------------------------------------------------------------------------------
+# The export's use of them: the outputs added to each file, checked against PyTorch
+# ---------------------------------------------------------------------------------------
+def add_maps(paths: dict[str, Path], output_name: str) -> CamMaps | NoCam:
+    """Give each file the class activation map outputs (``add_cam``), made from the
+    tensors its classifier already has. Returns what they are and the bytes they add to each
+    file, or {"kind": None, "reason"} for a head that has no exact map."""
+    added: dict = {}
+    extra = {}
+    for v, path in paths.items():
+        before = path.stat().st_size
+        try:
+            model, added = add_cam(onnx.load(str(path)), output_name)
+        except NoMapError as err:
+            return NoCam(kind=None, reason=str(err))
+        onnx.save_model(model, str(path))
+        extra[v] = path.stat().st_size - before
+    return CamMaps(
+        **added,
+        outputs=CamOutputs(maps=CAM_OUTPUT, classes=CAM_CLASSES_OUTPUT),
+        extra_bytes=extra,
+    )
+
+
+def map_parity(model, path: Path, samples: dict[str, np.ndarray], size: int, threads: int) -> CamParity:
+    """The file's maps of its five best classes against PyTorch's maps of the same classes,
+    on each sample photo (whole view), both upsampled to the input grid: the lowest
+    correlation."""
+    x = np.concatenate([views[:1] for views in samples.values()])
+    sess = ort_session(path, threads)
+    feed = {sess.get_inputs()[0].name: x}  # the exporter's files have one input
+    outputs = dict(zip([o.name for o in sess.get_outputs()], sess.run(None, feed)))
+    classes = outputs[CAM_CLASSES_OUTPUT]
+    ours = upsample(outputs[CAM_OUTPUT], size)
+    ref = upsample(torch_cam(model, x, classes), size)
+    corr = [correlation(ours[i, j], ref[i, j]) for i in range(len(x)) for j in range(classes.shape[1])]
+    defined = [c for c in corr if np.isfinite(c)]
+    return CamParity(
+        images=int(len(x)),
+        maps=len(corr),
+        # a constant map has no correlation: an untrained network's activations are so small
+        # that they round to zero in half precision
+        constant_maps=len(corr) - len(defined),
+        min_correlation=round(min(defined), 6) if defined else None,
+    )

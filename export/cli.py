@@ -11,15 +11,14 @@ or unusable; 4 output folder not writable.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
 
 from lwm.records import ModelEntry
+from lwm.constants import MODELS_DIR
 
 from . import convert, manifest
-from .constants import MODELS_DIR
 from .weights import WeightsError, WeightsNotFoundError
 
 EXIT_USAGE, EXIT_WEIGHTS, EXIT_OUTPUT = 2, 3, 4
@@ -63,7 +62,7 @@ def _fail(code: int, msg: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .registry import get_entry, list_models
+    from .registry import list_models
 
     names = list_models()
     args = _parser(names).parse_args(argv)

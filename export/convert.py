@@ -28,7 +28,9 @@ import onnx
 import torch
 from onnx import numpy_helper
 
-from .constants import VARIANTS  # noqa: F401  (convert.VARIANTS: the exporter's callers read it here)
+from lwm.constants import VARIANTS  # noqa: F401  (convert.VARIANTS: the exporter's callers read it here)
+
+from .evaluation import ort_session
 
 INPUT_NAME = "input"
 OUTPUT_NAME = "logits"
@@ -187,8 +189,6 @@ def calibration_statistics(model: onnx.ModelProto, calibration: list[np.ndarray]
     faster than onnxruntime's own calibrator (it runs the graph unoptimized); the ranges
     differ from its by float rounding (7e-7 relative on EfficientNet-Lite2).
     """
-    import onnxruntime as ort
-
     probe = onnx.ModelProto()
     probe.CopyFrom(model)
     g = probe.graph
@@ -220,11 +220,7 @@ def calibration_statistics(model: onnx.ModelProto, calibration: list[np.ndarray]
         rank = len(infos[t].type.tensor_type.shape.dim)
         reduce("ReduceSum", t, [0, 2, 3] if rank == 4 else [0])
     g.node.extend(added)
-    so = ort.SessionOptions()
-    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    so.intra_op_num_threads = threads
-    so.log_severity_level = 3
-    sess = ort.InferenceSession(probe.SerializeToString(), so, providers=["CPUExecutionProvider"])
+    sess = ort_session(probe.SerializeToString(), threads, optimization="all")
     lo: dict[str, float] = {}
     hi: dict[str, float] = {}
     sums: dict[str, np.ndarray] = {}
@@ -501,17 +497,11 @@ def optimize_for_web(path: Path, dest: Path, model_format: str = "ONNX") -> dict
     """
     import onnxruntime as ort
 
-    so = ort.SessionOptions()
     # the level applied is the level recorded: both read WEB_OPTIMIZATION_LEVEL
-    so.graph_optimization_level = getattr(ort.GraphOptimizationLevel, f"ORT_ENABLE_{WEB_OPTIMIZATION_LEVEL.upper()}")
-    so.optimized_model_filepath = str(dest)
-    so.intra_op_num_threads = 1
-    so.log_severity_level = 3
-    so.add_session_config_entry("session.save_model_format", model_format)
-    ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
+    ort_session(path, 1, optimization=WEB_OPTIMIZATION_LEVEL, save_to=dest, save_format=model_format)
     if not dest.is_file():
         raise RuntimeError(f"onnxruntime did not write the optimized model {dest}")
     # the saved graph uses contrib operators (QLinearConv, QLinearAdd...), which the onnx
     # checker does not know; loading it in onnxruntime is the check that matters
-    ort.InferenceSession(str(dest), providers=["CPUExecutionProvider"])
+    ort_session(dest)
     return {"graph_optimization_level": WEB_OPTIMIZATION_LEVEL, "onnxruntime": ort.__version__}

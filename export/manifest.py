@@ -16,11 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
-from lwm import records
+from lwm import catalog, records
 from lwm.records import SCHEMA_VERSION, Environment, LightweightRule, Manifest, Measurement, ModelEntry, Realtime, \
     Sample, ValidationSets
 
-from . import __version__, catalog, images
+from . import __version__, images
 
 MANIFEST_NAME = "models.json"
 SCHEMA_NAME = "models.schema.json"

@@ -32,6 +32,8 @@ import onnx
 import torch
 import torch.nn as nn
 
+from .evaluation import ort_session
+
 ONNX_ITEMSIZE = {
     onnx.TensorProto.FLOAT: 4,
     onnx.TensorProto.FLOAT16: 2,
@@ -415,13 +417,7 @@ def time_runs(run_once: Callable[[], object]) -> dict:
 
 def ort_latency_ms(path: str | Path, input_shape: tuple[int, ...], threads: int) -> dict:
     """One batch-1 inference with onnxruntime on the CPU, timed by :func:`time_runs`."""
-    import onnxruntime as ort
-
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = threads
-    so.inter_op_num_threads = 1
-    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    sess = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
+    sess = ort_session(Path(path), threads, optimization="all")
     name = sess.get_inputs()[0].name
     x = np.random.default_rng(0).standard_normal(input_shape).astype(np.float32)
     return time_runs(lambda: sess.run(None, {name: x}))

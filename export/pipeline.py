@@ -8,8 +8,8 @@ done in two phases:
 
 1. ``export_files``: the ONNX files and every figure that is not a time, in four steps:
    ``load_model`` (PyTorch, with its weights), ``convert_model`` (fp32, fp16, int8 ONNX),
-   ``add_maps`` (the class activation map outputs, export/cam.py, checked against PyTorch by
-   ``map_parity``), ``measure_file`` (each file: size, memory, agreement with PyTorch) and ``measure_model``
+   ``cam.add_maps`` (the class activation map outputs, checked against PyTorch by
+   ``cam.map_parity``), ``measure_file`` (each file: size, memory, agreement with PyTorch) and ``measure_model``
    (parameters, MACs, layer rows, depth); for the models in ``prune.PRUNED_MODELS`` also a
    pruning sweep. Several models are exported at once, one worker process per core, each
    on one thread.
@@ -18,234 +18,39 @@ done in two phases:
 
 A model whose ``export_key`` (its code, weights, library versions, options and CPU) equals
 that of the entry already in the output folder, with files that still match their
-checksums, is not exported again.
+checksums, is not exported again (export/cachekey.py).
+
+This module runs the phases; the steps' tools live where they are named: export/options.py
+(the options and the resolved weights), export/evaluation.py (onnxruntime sessions, the
+comparison with PyTorch, the int8 targets), export/preprocess.py (the photos, preprocessed),
+export/cam.py (the maps), export/convert.py and export/measure.py.
 """
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import hashlib
-import importlib.metadata
 import os
-import platform
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field, replace
+from concurrent.futures import as_completed
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
+import onnx
 
+from lwm import catalog
 from lwm.records import (
-    CONFIDENT, AgainstVariant, Agreement, Calibration, CamMaps, CamOutputs, CamParity, ClassProb, Int8Targets,
-    LargestActivation, LayerRow, Latency, ModelEntry, ModelWeights, NoCam, OptimizedCopy, TensorSpec, Variant,
+    AgainstVariant, Calibration, CamMaps, LargestActivation, LayerRow, Latency, ModelEntry, ModelWeights, NoCam,
+    OptimizedCopy, TensorSpec, Variant,
 )
 
-from . import cam, catalog, convert, cpu, images, measure, prune
+from . import cam, convert, measure, prune
+from .cachekey import export_key, reusable
+from .evaluation import agreement, int8_targets, run_onnx, run_torch, top5
+from .options import ExportOptions, Weights, resolve_weights
+from .preprocess import model_inputs
 from .registry import get_entry
-from .weights import Preprocess, WeightsNotFoundError, find_weights, verify_checksum
-
-# everything that changes what the exporter writes, besides its own code and the weights
-KEYED_PACKAGES = (
-    "torch", "onnx", "onnxruntime", "onnxslim", "onnxconverter-common", "onnxscript",
-    "numpy", "pillow", "scikit-image",
-)
-
-
-@dataclass
-class ExportOptions:
-    out_dir: Path
-    variants: tuple[str, ...] = convert.VARIANTS
-    weights_dir: Path | None = Path("weights")
-    allow_download: bool = True
-    allow_untrained: bool = False
-    calibration: str = "minmax"
-    latency_threads: tuple[int, ...] = (1, 2)
-    jobs: int = 0  # worker processes; 0: one per core
-    reuse: bool = True  # keep a model whose export_key and files are unchanged
-    log: Callable[[str], None] = field(default=print)
-
-
-@dataclass(frozen=True)
-class Weights:
-    """Where a model's weights come from, resolved before any work starts."""
-
-    pretrained: bool
-    origin: str | None = None
-    path: str | None = None
-    sha256: str | None = None
-    missing_reason: str | None = None
-
-    def to_json(self) -> dict:
-        return {"loaded_from": self.origin, "file_sha256": self.sha256, "missing_reason": self.missing_reason}
-
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    z = logits - logits.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
-
-
-def _ort_session(path: Path, threads: int):
-    import onnxruntime as ort
-
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = threads
-    so.inter_op_num_threads = 1
-    so.log_severity_level = 3
-    return ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
-
-
-def run_onnx(path: Path, batch: np.ndarray, threads: int = 2, chunk: int = 16) -> np.ndarray:
-    """Logits of every image in ``batch``, one session for the whole batch."""
-    sess = _ort_session(path, threads)
-    return np.concatenate(
-        [sess.run(None, {convert.INPUT_NAME: batch[i : i + chunk]})[0] for i in range(0, len(batch), chunk)]
-    ).astype(np.float64)
-
-
-def run_torch(model, batch: np.ndarray, chunk: int = 16) -> np.ndarray:
-    """PyTorch's logits for ``batch``. The model and images are put in channels-last memory
-    order, which runs depthwise convolutions twice as fast on the CPU; the logits move by
-    less than 1e-4 (float rounding in another summation order)."""
-    import torch
-
-    model.eval().to(memory_format=torch.channels_last)
-    with torch.inference_mode():
-        return np.concatenate([
-            model(torch.from_numpy(batch[i : i + chunk]).contiguous(memory_format=torch.channels_last)).numpy()
-            for i in range(0, len(batch), chunk)
-        ]).astype(np.float64)
-
-
-def agreement(ref_logits: np.ndarray, logits: np.ndarray) -> Agreement:
-    """How closely a variant follows the PyTorch fp32 reference on the validation set."""
-    ref_p = softmax(ref_logits)
-    ref_top1, top1 = ref_logits.argmax(1), logits.argmax(1)
-    ref_top5 = np.argsort(-ref_logits, axis=1)[:, :5]
-    top5 = np.argsort(-logits, axis=1)[:, :5]
-    confident = ref_p.max(1) >= CONFIDENT
-    same = ref_top1 == top1
-    overlap = [len(set(a) & set(b)) / 5.0 for a, b in zip(ref_top5, top5)]
-    return Agreement(
-        images=int(len(ref_logits)),
-        max_abs_logit_diff=float(np.abs(ref_logits - logits).max()),
-        top1_agreement=float(same.mean()),
-        confident_images=int(confident.sum()),
-        top1_agreement_confident=float(same[confident].mean()) if confident.any() else None,
-        top5_overlap=float(np.mean(overlap)),
-    )
-
-
-def top5(logits: np.ndarray) -> list[ClassProb]:
-    p = softmax(logits[None])[0]
-    idx = np.argsort(-p)[:5]
-    return [ClassProb(index=int(i), prob=float(p[i])) for i in idx]
-
-
-@dataclass(frozen=True)
-class Inputs:
-    validation: np.ndarray  # (N, 3, S, S)
-    labels: tuple[str, ...]  # "<photo>#<view>" of each validation image
-    calibration: list[np.ndarray]  # (1, 3, S, S) each
-    samples: dict[str, np.ndarray]  # sample id -> (1, 3, S, S), from the PNGs the site serves
-
-    def full_views(self) -> np.ndarray:
-        """One image per validation photo: the whole photo (view 0), not a crop or mirror."""
-        return self.validation[[i for i, label in enumerate(self.labels) if label.endswith("#0")]]
-
-
-@functools.lru_cache(maxsize=None)
-def model_inputs(pre: Preprocess, samples_dir: Path) -> Inputs:
-    """The preprocessed photos for one preprocessing; models that share it share the work."""
-    from .preprocess import preprocess
-
-    val = images.validation_images()
-    return Inputs(
-        validation=np.concatenate([preprocess(img, pre) for _, img in val]),
-        labels=tuple(label for label, _ in val),
-        calibration=[preprocess(img, pre) for _, img in images.calibration_images()],
-        samples={p.id: preprocess(images.load_rgb(samples_dir / f"{p.id}.png"), pre) for p, _ in images.sample_photos()},
-    )
-
-
-# ---------------------------------------------------------------------------------------
-# What a model's export depends on
-# ---------------------------------------------------------------------------------------
-def resolve_weights(name: str, opts: ExportOptions) -> Weights:
-    """Find and verify the weight file (or decide on an untrained export) before any work."""
-    meta = get_entry(name).weights
-    try:
-        path, origin = find_weights(name, meta, opts.weights_dir, opts.allow_download)
-    except WeightsNotFoundError as exc:
-        if not opts.allow_untrained:
-            raise
-        return Weights(pretrained=False, missing_reason=str(exc))
-    return Weights(pretrained=True, origin=origin, path=str(path), sha256=verify_checksum(path, meta))
-
-
-# files of the export package that change nothing the ONNX export writes: the .tflite step
-# (its own key, export/tflite.py) and the benchmark's results-file shape
-NOT_KEYED = ("tflite.py", "bench_results.py")
-
-
-@functools.lru_cache(maxsize=1)
-def _code_digest() -> str:
-    """sha256 over the exporter's own source files (export/**/*.py but NOT_KEYED)."""
-    root = Path(__file__).resolve().parent
-    h = hashlib.sha256()
-    for path in sorted(p for p in root.rglob("*.py") if p.relative_to(root).as_posix() not in NOT_KEYED):
-        h.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return h.hexdigest()
-
-
-@functools.lru_cache(maxsize=1)
-def _versions() -> tuple[str, ...]:
-    def version(pkg: str) -> str:
-        try:
-            return importlib.metadata.version(pkg)
-        except importlib.metadata.PackageNotFoundError:
-            return "-"
-
-    return (platform.python_version(), *(f"{p}=={version(p)}" for p in KEYED_PACKAGES))
-
-
-def export_key(name: str, weights: Weights, opts: ExportOptions) -> str:
-    """Everything that determines a model's files and figures, hashed: the exporter's code,
-    the weight file, the library versions, the options and the CPU (latency is measured)."""
-    machine = cpu.describe()
-    parts = [
-        name, _code_digest(), weights.sha256 or "untrained", *_versions(),
-        ",".join(opts.variants), opts.calibration, ",".join(map(str, opts.latency_threads)),
-        str(machine["cpu"]), ",".join(machine["cpu_features"]), str(os.cpu_count()),
-    ]
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
-
-
-def files_of(entry: dict) -> list[dict]:
-    """Every file a manifest entry records, with its size and checksum."""
-    out = []
-    for v in entry.get("variants", {}).values():
-        out.append(v)
-        if v.get("optimized"):
-            out.append(v["optimized"])
-    return out
-
-
-def reusable(entry: dict | None, key: str, out_dir: Path) -> bool:
-    """Whether a previous entry can stand: same key, and its files are still the ones it measured."""
-    if not entry or entry.get("export_key") != key:
-        return False
-    try:
-        ModelEntry.from_json(entry)
-    except ValueError:  # written before a field was added, or with one that is gone
-        return False
-    for f in files_of(entry):
-        path = out_dir / f["file"]
-        if not path.is_file() or path.stat().st_size != f["bytes"] or measure.file_stats(path, compress=False)["sha256"] != f["sha256"]:
-            return False
-    return True
+from .workers import spawn_pool
 
 
 # ---------------------------------------------------------------------------------------
@@ -291,15 +96,15 @@ def export_files(name: str, weights: Weights, opts: ExportOptions, threads: int)
     # and the site shows no agreement for it.
     validation = data.validation if weights.pretrained else data.full_views()
     ref_logits = run_torch(model, validation)
-    maps = add_maps(paths)
+    maps = cam.add_maps(paths, convert.OUTPUT_NAME)
     variants, logits = {}, {}
     for v, path in paths.items():
         variant, logits[v] = measure_file(path, validation, ref_logits, data.samples, threads)
         variants[v] = replace(
             variant,
-            cam=map_parity(model, path, data.samples, size, threads) if maps.kind else None,
+            cam=cam.map_parity(model, path, data.samples, size, threads) if maps.kind else None,
             calibration=calibration if v == "int8" else None,
-            portable=not convert.saturation_risks(onnx_model(path)) if v == "int8" else None,
+            portable=not convert.saturation_risks(onnx.load(str(path))) if v == "int8" else None,
             optimized=(optimized_entry(path, out / f"{name}.{v}.opt.onnx", validation, logits[v], threads)
                        if v in convert.OPTIMIZED_VARIANTS else None),
         )
@@ -363,62 +168,11 @@ def convert_model(model, name: str, size: int, calibration: list[np.ndarray], op
     return paths, int8
 
 
-def add_maps(paths: dict[str, Path]) -> CamMaps | NoCam:
-    """Give each file the class activation map outputs (export/cam.py), made from the
-    tensors its classifier already has. Returns what they are and the bytes they add to each
-    file, or {"kind": None, "reason"} for a head that has no exact map."""
-    import onnx
-
-    added: dict = {}
-    extra = {}
-    for v, path in paths.items():
-        before = path.stat().st_size
-        try:
-            model, added = cam.add_cam(onnx_model(path), convert.OUTPUT_NAME)
-        except cam.NoMapError as err:
-            return NoCam(kind=None, reason=str(err))
-        onnx.save_model(model, str(path))
-        extra[v] = path.stat().st_size - before
-    return CamMaps(
-        **added,
-        outputs=CamOutputs(maps=cam.CAM_OUTPUT, classes=cam.CAM_CLASSES_OUTPUT),
-        extra_bytes=extra,
-    )
-
-
-def map_parity(model, path: Path, samples: dict[str, np.ndarray], size: int, threads: int) -> CamParity:
-    """The file's maps of its five best classes against PyTorch's maps of the same classes,
-    on each sample photo (whole view), both upsampled to the input grid: the lowest
-    correlation."""
-    x = np.concatenate([views[:1] for views in samples.values()])
-    sess = _ort_session(path, threads)
-    outputs = dict(zip([o.name for o in sess.get_outputs()], sess.run(None, {convert.INPUT_NAME: x})))
-    classes = outputs[cam.CAM_CLASSES_OUTPUT]
-    ours = cam.upsample(outputs[cam.CAM_OUTPUT], size)
-    ref = cam.upsample(cam.torch_cam(model, x, classes), size)
-    corr = [cam.correlation(ours[i, j], ref[i, j]) for i in range(len(x)) for j in range(classes.shape[1])]
-    defined = [c for c in corr if np.isfinite(c)]
-    return CamParity(
-        images=int(len(x)),
-        maps=len(corr),
-        # a constant map has no correlation: an untrained network's activations are so small
-        # that they round to zero in half precision
-        constant_maps=len(corr) - len(defined),
-        min_correlation=round(min(defined), 6) if defined else None,
-    )
-
-
-def onnx_model(path: Path):
-    import onnx
-
-    return onnx.load(str(path))
-
-
 def measure_file(path: Path, validation: np.ndarray, ref_logits: np.ndarray, samples: dict[str, np.ndarray],
                  threads: int) -> tuple[Variant, np.ndarray]:
     """One ONNX file's entry (size, checksum, opset, activation memory, agreement with
     PyTorch on ``validation``, top-5 of each sample photo) and its logits on ``validation``."""
-    proto = onnx_model(path)
+    proto = onnx.load(str(path))
     # the validation photos and the site's samples, through the file in one batch
     logits = run_onnx(path, np.concatenate([validation, *samples.values()]), threads)
     n_val = len(validation)
@@ -443,7 +197,7 @@ def measure_model(model, name: str, size: int, fp32_path: Path) -> dict:
     # the docs pages show the rows beside the totals: a block the walk misses must not pass
     if (sum(r["params"] for r in layers), sum(r["macs"] for r in layers)) != (params, macs):
         raise RuntimeError(f"{name}: the layer rows do not sum to the model's parameters and MACs")
-    fp32_stats = measure.graph_stats(onnx_model(fp32_path), (convert.OUTPUT_NAME,))
+    fp32_stats = measure.graph_stats(onnx.load(str(fp32_path)), (convert.OUTPUT_NAME,))
     return {
         "is_lightweight": catalog.is_lightweight(params, macs),
         "params": params,
@@ -477,21 +231,6 @@ def measure_latency(entry: ModelEntry, opts: ExportOptions) -> ModelEntry:
     }
     return replace(entry, variants=variants,
                    export_seconds=round(entry.export_seconds + time.perf_counter() - t0, 1))
-
-
-@contextlib.contextmanager
-def _environment(**values: str):
-    """Set environment variables for the duration (worker processes inherit them)."""
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def _expected_cost(name: str) -> float:
@@ -576,13 +315,8 @@ def export_models(names: list[str], opts: ExportOptions, previous: dict | None =
 
 def _export_in_workers(order: list[str], weights: dict[str, Weights], opts: ExportOptions, jobs: int,
                        finished: Callable[[str, ModelEntry], None]) -> None:
-    import multiprocessing
-
     worker_opts = replace(opts, log=print)  # workers do not log (the CLI's logger does not pickle)
-    # spawn: a fresh interpreter per worker, no thread pools inherited through fork; one
-    # thread each for numpy's BLAS and OpenMP too, set before the workers import them
-    with _environment(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1"), \
-            ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with spawn_pool(jobs) as pool:
         futures = {pool.submit(_export_files_in_worker, n, weights[n], worker_opts): n for n in order}
         try:
             for future in as_completed(futures):
@@ -590,29 +324,3 @@ def _export_in_workers(order: list[str], weights: dict[str, Weights], opts: Expo
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
             raise
-
-
-# Targets for int8 against fp32 on pretrained models (see the README).
-INT8_MAX_SIZE_RATIO = 0.28
-INT8_MIN_AGREEMENT_CONFIDENT = 0.99
-INT8_MIN_AGREEMENT_ALL = 0.90
-
-
-def int8_targets(variants: dict[str, Variant]) -> Int8Targets | None:
-    if "int8" not in variants or "fp32" not in variants:
-        return None
-    ratio = variants["int8"].bytes / variants["fp32"].bytes
-    val = variants["int8"].validation
-    return Int8Targets(
-        size_ratio=round(ratio, 4),
-        size_ratio_max=INT8_MAX_SIZE_RATIO,
-        top1_agreement_confident=val.top1_agreement_confident,
-        top1_agreement_confident_min=INT8_MIN_AGREEMENT_CONFIDENT,
-        top1_agreement=val.top1_agreement,
-        top1_agreement_min=INT8_MIN_AGREEMENT_ALL,
-        met=bool(
-            ratio <= INT8_MAX_SIZE_RATIO
-            and (val.top1_agreement_confident or 0) >= INT8_MIN_AGREEMENT_CONFIDENT
-            and val.top1_agreement >= INT8_MIN_AGREEMENT_ALL
-        ),
-    )

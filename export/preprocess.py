@@ -17,9 +17,12 @@ Then: optional centre crop, x / 255, (x - mean) / std, NCHW float32.
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
+from . import images
 from .weights import Preprocess
 
 # Multiply-adds per matrix product in _resample. The weights are banded (a few taps per
@@ -161,3 +164,30 @@ def _preprocess64(image: np.ndarray, p: Preprocess) -> np.ndarray:
 def preprocess(image: np.ndarray, p: Preprocess) -> np.ndarray:
     """uint8 image -> (1, 3, S, S) float32 tensor, exactly as the browser computes it."""
     return _preprocess64(image, p).astype(np.float32)
+
+
+# ---------------------------------------------------------------------------------------
+# The export's photos (export/images.py), preprocessed for a model
+# ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Inputs:
+    validation: np.ndarray  # (N, 3, S, S)
+    labels: tuple[str, ...]  # "<photo>#<view>" of each validation image
+    calibration: list[np.ndarray]  # (1, 3, S, S) each
+    samples: dict[str, np.ndarray]  # sample id -> (1, 3, S, S), from the PNGs the site serves
+
+    def full_views(self) -> np.ndarray:
+        """One image per validation photo: the whole photo (view 0), not a crop or mirror."""
+        return self.validation[[i for i, label in enumerate(self.labels) if label.endswith("#0")]]
+
+
+@functools.lru_cache(maxsize=None)
+def model_inputs(pre: Preprocess, samples_dir: Path) -> Inputs:
+    """The preprocessed photos for one preprocessing; models that share it share the work."""
+    val = images.validation_images()
+    return Inputs(
+        validation=np.concatenate([preprocess(img, pre) for _, img in val]),
+        labels=tuple(label for label, _ in val),
+        calibration=[preprocess(img, pre) for _, img in images.calibration_images()],
+        samples={p.id: preprocess(images.load_rgb(samples_dir / f"{p.id}.png"), pre) for p, _ in images.sample_photos()},
+    )

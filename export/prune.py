@@ -38,6 +38,7 @@ import torch.nn as nn
 from lwm.records import Pruning, PruningRow
 
 from . import convert, measure
+from .evaluation import agreement, run_onnx
 
 # Pretrained models whose export also measures pruning (Lite0: about 18 s on one thread)
 PRUNED_MODELS = ("efficientnet_lite0",)
@@ -114,8 +115,6 @@ def prune_sweep(model: nn.Module, input_size: int, batch: np.ndarray, ref_logits
     (kept) or to a temporary folder (deleted). ``dense``, the dense model's fp32 file and its
     logits on ``batch``, stands for sparsity 0: pruning nothing exports the same file again.
     """
-    from .pipeline import agreement, run_onnx  # the pipeline imports this module
-
     ranking = MagnitudeRanking(model)
     rows = []
     with tempfile.TemporaryDirectory(prefix="lwm-prune-") as tmp:

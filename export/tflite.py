@@ -31,23 +31,26 @@ import argparse
 import hashlib
 import importlib.metadata
 import importlib.util
-import multiprocessing
 import os
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from lwm.records import Latency, ModelEntry, TensorSpec, TfliteCopy
+from lwm.constants import MODELS_DIR
 
 from . import cpu, manifest, measure
-from .constants import MODELS_DIR
+from .cachekey import code_digest
 from .convert import INPUT_NAME, OUTPUT_NAME
-from .pipeline import ExportOptions, _code_digest, _environment, agreement, model_inputs, resolve_weights, run_torch, top5
+from .evaluation import agreement, run_torch, top5
+from .options import ExportOptions, resolve_weights
+from .preprocess import model_inputs
 from .registry import get_entry
+from .workers import spawn_pool
 
 VARIANT = "fp32"  # LiteRT.js runs float models on the CPU; the int8 files stay ONNX
 # the converter's packages, recorded in each record and part of its key
@@ -63,7 +66,7 @@ def export_key(name: str, weights_sha256: str | None) -> str:
     weights, the validation photos' preprocessing), this module, the weight file, the
     converter's versions and the CPU (latency is measured)."""
     machine = cpu.describe()
-    parts = [name, _code_digest(), hashlib.sha256(Path(__file__).read_bytes()).hexdigest(),
+    parts = [name, code_digest(), hashlib.sha256(Path(__file__).read_bytes()).hexdigest(),
              weights_sha256 or "untrained", *(f"{k}=={v}" for k, v in sorted(versions().items())),
              str(machine["cpu"]), ",".join(machine["cpu_features"]), str(os.cpu_count())]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
@@ -209,9 +212,7 @@ def export_files(names: list[str], out_dir: Path, jobs: int) -> dict[str, Tflite
     if jobs <= 1:
         return {n: export_file(n, out_dir, threads=os.cpu_count() or 1) for n in order}
     out = {}
-    # spawn: a fresh interpreter per worker; one thread each for OpenMP and the BLAS too
-    with _environment(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1"), \
-            ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with spawn_pool(jobs) as pool:
         futures = {pool.submit(_export_file_in_worker, n, out_dir): n for n in order}
         for future in as_completed(futures):
             out[futures[future]] = future.result()

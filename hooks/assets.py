@@ -49,9 +49,10 @@ ASSETS: list[tuple[str, str, tuple[str, ...]]] = [
     ("site_app", ".", ("coi-sw.js",)),
     # the in-page Python (docs/exercise.md, the compare page's console)
     ("site_app/py", "app/py", ("*.js", "*.py", "*.css")),
-    # the exporter's own catalog, so Pyodide builds `models` with the very same code, and the
-    # layer tables the MobileNet and EfficientNet builders read (the architecture pages' scaling controls)
-    ("export", "app/py", ("catalog.py", "scaling.py")),
+    # the torch-free package's catalog, which the exporter uses too, so Pyodide builds `models`
+    # with the very same code, and the layer tables the MobileNet and EfficientNet builders read
+    # (the architecture pages' scaling controls); Pyodide imports both as top-level modules
+    ("lwm", "app/py", ("catalog.py", "scaling.py")),
 ]
 
 # (entry point in the repository, bundle in the site): one minified ES module per entry
@@ -95,7 +96,7 @@ def on_post_page(output: str, *, page, config) -> str:
 def on_post_build(config, **kwargs):
     for name in ("catalog.py", "scaling.py"):
         if Path("site_app/py", name).exists():
-            raise PluginError(f"site_app/py/{name} would shadow export/{name}: keep one copy")
+            raise PluginError(f"site_app/py/{name} would shadow lwm/{name}: keep one copy")
     site = Path(config["site_dir"])
     for src, dest, patterns in ASSETS:
         src_dir = Path(src)

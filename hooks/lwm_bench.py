@@ -20,8 +20,8 @@ from mkdocs.exceptions import PluginError
 import lwm_charts
 import lwm_html
 import lwm_templates
-from export.bench_results import THREADS, ResultsError, check
-from export.constants import VARIANTS
+from lwm.bench_results import THREADS, ResultsError, check
+from lwm.constants import VARIANTS
 from lwm_format import fmt_bytes, fmt_ms, fmt_ratio
 
 RESULTS = Path(os.environ.get("LWM_BENCH_RESULTS", "benchmarks/results.json"))

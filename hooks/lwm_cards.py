@@ -18,7 +18,7 @@ import lwm_templates
 from lwm_context import NOT_MEASURED_UNTRAINED, Context, largest, measured, shape_text, variant_latency
 from lwm_format import fmt_bytes, fmt_count, fmt_ms, fmt_published_pct
 
-from export.constants import VARIANTS
+from lwm.constants import VARIANTS
 
 
 def model_card(ctx: Context, arg: str | None) -> str:

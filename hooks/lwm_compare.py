@@ -16,7 +16,7 @@ import lwm_html
 from lwm_context import Context, linked_names, measured, ordered, variant_latency
 from lwm_format import fmt_bytes, fmt_count, fmt_ms, fmt_published_pct
 
-from export.constants import VARIANTS
+from lwm.constants import VARIANTS
 
 def _sortable_cell(text: str, sort_value) -> str:
     return f'<td data-value="{escape(str(sort_value))}">{text}</td>'

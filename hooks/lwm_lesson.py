@@ -16,7 +16,7 @@ import lwm_html
 from lwm_context import Context, largest, linked_names, measured, ordered, shape_text, variant_latency
 from lwm_format import fmt_bytes, fmt_count, fmt_energy_pj, fmt_ms, fmt_pct, fmt_published_pct, fmt_ratio
 
-from export import catalog  # the rule and the lesson's models, as the exercises' Python has them
+from lwm import catalog  # the rule and the lesson's models, as the exercises' Python has them
 
 # The home page compares every other model with this heavy baseline.
 HEAVY = "resnet50"

@@ -14,7 +14,7 @@ import lwm_html
 from lwm_context import NOT_MEASURED_UNTRAINED, Context, ordered
 from lwm_format import fmt_bytes, fmt_count, fmt_energy_pj, fmt_pct
 
-from export.constants import VARIANTS
+from lwm.constants import VARIANTS
 
 def quantization_table(ctx: Context, arg: str | None) -> str:
     rows = []

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 
-from export.constants import models_dir
+from lwm.constants import models_dir
 
 MODELS_DIR = models_dir()  # relative to the repository root, where mkdocs runs
 

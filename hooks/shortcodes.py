@@ -41,7 +41,7 @@ from lwm_context import Context, ordered
 from lwm_format import fmt_count
 from manifest import load_manifest
 
-from export import scaling  # the same arithmetic the page runs in Pyodide
+from lwm import scaling  # the same arithmetic the page runs in Pyodide
 
 # <!-- name --> or <!-- name: argument -->; any comment of this shape is a marker
 MARKER = re.compile(r"<!--\s*([a-z][a-z0-9]*(?:-[a-z0-9]+)*)\s*(?::\s*([^<>]*?))?\s*-->")
@@ -160,13 +160,13 @@ def _published_table(arch: str, series: list[dict]) -> str:
             ])
     head = ["Setting and source", "Parameters: paper", "here", "Mult-adds: paper", "here", "Top-1: paper"]
     return lwm_html.table(head, rows, caption="The chart's published points, each beside the count of "
-                          "the same setting by <code>export/scaling.py</code> (here)")
+                          "the same setting by <code>lwm/scaling.py</code> (here)")
 
 
 def scaling_explorer(ctx: Context, arg: str | None) -> str:
     """The scaling controls of an architecture page (site_app/py/scaling.js): width and
     resolution, and for EfficientNet depth and the compound coefficient phi. The starting
-    figures, the chart's extent and the phi settings come from export/scaling.py here; every
+    figures, the chart's extent and the phi settings come from lwm/scaling.py here; every
     later figure from the same file run by Pyodide in the page, which starts only when the
     reader first moves a control."""
     if arg not in scaling.CONTROLS:
@@ -251,7 +251,7 @@ MARKERS: dict[str, Callable[[Context, str | None], str]] = {
     "weights-table": weights_table,
     "diagram": diagram,
     "message": message,
-    # width multiplier and resolution, live (export/scaling.py, run by Pyodide)
+    # width multiplier and resolution, live (lwm/scaling.py, run by Pyodide)
     "scaling": scaling_explorer,
     # the Benchmarks page: <!-- benchmark: ratio --> etc., from benchmarks/results.json
     "benchmark": lwm_bench.marker,

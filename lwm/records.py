@@ -506,7 +506,7 @@ class Environment(Record):
 
 @dataclass(frozen=True, kw_only=True)
 class LightweightRule(Record):
-    """When a model counts as lightweight (export/catalog.py)."""
+    """When a model counts as lightweight (lwm/catalog.py)."""
 
     text: str = doc("the rule in words")
     max_params: int = doc("at most this many parameters")
@@ -516,7 +516,7 @@ class LightweightRule(Record):
 @dataclass(frozen=True, kw_only=True)
 class Realtime(Record):
     """One video frame's time budget: the line the latency charts and the classifier's
-    comparison draw (export/catalog.py)."""
+    comparison draw (lwm/catalog.py)."""
 
     fps: int = doc("frames per second")
     budget_ms: float = doc("1000 / fps")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from export.constants import models_dir
+from lwm.constants import models_dir
 from site_app.browser import CHROMIUM, CHROMIUM_ARGS, serve_in_thread
 
 ROOT = Path(__file__).resolve().parents[1]

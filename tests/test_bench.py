@@ -17,8 +17,8 @@ import lwm_bench  # hooks/ is not a package (MkDocs loads it by path): pyproject
 import shortcodes
 from lwm_format import fmt_bytes, fmt_ms, fmt_ratio
 
-from export.bench_results import ResultsError, check
 from export.measure import summarize
+from lwm.bench_results import ResultsError, check
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,4 +1,4 @@
-"""export/catalog.py and the exercise graders, natively (no browser).
+"""lwm/catalog.py and the exercise graders, natively (no browser).
 
 The same catalog.py, grader.py and sandbox.py run in Pyodide on docs/exercise.md; the
 end-to-end tests (tests/e2e/test_exercise.py) check that the page gives the same answers.
@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from export import catalog
+from lwm import catalog
 
 ROOT = Path(__file__).resolve().parents[1]
-# In the site, catalog.py sits next to grader.py and sandbox.py; natively it is export.catalog
+# In the site, catalog.py sits next to grader.py and sandbox.py; natively it is lwm.catalog
 # (site_app/py is on the path through pyproject's pytest pythonpath)
 sys.modules.setdefault("catalog", catalog)
 import grader  # noqa: E402

@@ -15,7 +15,7 @@ import pytest
 
 from export.cli import main
 from export.measure import file_stats
-from export.pipeline import reusable
+from export.cachekey import reusable
 from export.registry import list_models
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -10,14 +10,15 @@ import onnxruntime as ort
 import pytest
 import torch
 
-from export import catalog, images, manifest as M
-from export.constants import VARIANTS
+from export import images, manifest as M
+from export.evaluation import INT8_MAX_SIZE_RATIO, INT8_MIN_AGREEMENT_ALL, INT8_MIN_AGREEMENT_CONFIDENT
 from export.measure import count_macs, count_params, layer_rows
-from export.pipeline import INT8_MAX_SIZE_RATIO, INT8_MIN_AGREEMENT_ALL, INT8_MIN_AGREEMENT_CONFIDENT
 from export.preprocess import preprocess
 from export.registry import build_model, get_entry, list_models
 from export.weights import Preprocess, load_pretrained
 from lwm.records import Manifest, ModelEntry, Variant, required_fields
+from lwm import catalog
+from lwm.constants import VARIANTS
 
 
 def entries(manifest):

@@ -180,7 +180,7 @@ def check_pruning_block(block: dict, params: int, macs: int) -> None:
 def test_an_entry_without_the_new_fields_is_exported_again(manifest, tmp_path):
     """The export keeps an entry whose export_key is unchanged, unless it does not read as
     the records say (a field missing, or one they no longer have)."""
-    from export.pipeline import reusable
+    from export.cachekey import reusable
 
     entry = next(iter(manifest["models"].values())) | {"variants": {}, "export_key": "k"}  # no files to check
     assert reusable(entry, "k", tmp_path)

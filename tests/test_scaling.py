@@ -1,4 +1,4 @@
-"""export/scaling.py (the arithmetic the docs pages' scaling controls run in Pyodide) against
+"""lwm/scaling.py (the arithmetic the docs pages' scaling controls run in Pyodide) against
 the PyTorch models it describes: exact parameter counts and MACs over a grid of width
 multipliers, depth multipliers and resolutions, and the peak activation memory against the
 ONNX graph."""
@@ -8,9 +8,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from export import scaling
 from export.measure import count_macs, count_params, graph_stats
 from export.registry import build_model
+from lwm import scaling
 
 WIDTHS = (0.25, 0.5, 0.75, 1.0, 1.4)
 RESOLUTIONS = (96, 128, 160, 192, 224, 300)

@@ -7,7 +7,7 @@ import math
 import torch.nn as nn
 
 # the channel rounding rule lives in the pure-Python scaling module, which the site runs too
-from ..scaling import make_divisible  # noqa: F401  (re-exported for the families)
+from lwm.scaling import make_divisible  # noqa: F401  (re-exported for the families)
 
 
 def conv_bn_act(

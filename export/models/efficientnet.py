@@ -36,7 +36,7 @@ from ..weights import (
     torchvision_citation,
     torchvision_weights,
 )
-from ..scaling import (
+from lwm.scaling import (
     EFFICIENTNET_B,
     EFFICIENTNET_HEAD_CH,
     EFFICIENTNET_LITE,
@@ -209,7 +209,7 @@ class LiteMBConv(nn.Module):
 
 
 # The B0 layout (paper Table 1: e, k, s, c, n), its width and depth scaling and the published
-# models' coefficients are data in export/scaling.py, shared with the docs page's scaling
+# models' coefficients are data in lwm/scaling.py, shared with the docs page's scaling
 # controls (run by Pyodide): one table, read by these builders and by that arithmetic.
 
 
@@ -375,7 +375,7 @@ def _coefficients(table: dict, name: str, overrides: dict) -> dict:
     return {"width_mult": width, "depth_mult": depth, "dropout": dropout, **overrides}
 
 
-# Coefficients (width, depth, dropout) from export/scaling.py's tables: B0 from the authors'
+# Coefficients (width, depth, dropout) from lwm/scaling.py's tables: B0 from the authors'
 # efficientnet_builder.py, Lite from TF's efficientnet_lite_builder.py. Keyword arguments
 # override them, as MobileNetV2's builder takes a width_mult: tests/test_scaling.py builds
 # B0 scaled that way (the export never does).

@@ -14,7 +14,7 @@ import torch.nn as nn
 
 from ..registry import register_model
 from ..weights import Citation, Preprocess, Published, WeightsMeta
-from ..scaling import V1_BLOCKS, V1_STEM_CH, v1_width
+from lwm.scaling import V1_BLOCKS, V1_STEM_CH, v1_width
 from ._layers import init_weights
 
 __all__ = ["DepthwiseSeparable", "MobileNetV1", "mobilenet_v1"]
@@ -41,7 +41,7 @@ class DepthwiseSeparable(nn.Module):
         return self.pw(self.dw(x))
 
 
-# The body layout (paper Table 1) is data in export/scaling.py, shared with the docs pages'
+# The body layout (paper Table 1) is data in lwm/scaling.py, shared with the docs pages'
 # scaling controls (run by Pyodide): one table, read by this builder and by that arithmetic.
 
 

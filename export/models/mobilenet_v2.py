@@ -14,7 +14,7 @@ import torch.nn as nn
 
 from ..registry import register_model
 from ..weights import Citation, Published, torchvision_citation, torchvision_weights
-from ..scaling import V2_SETTINGS, V2_STEM_CH, make_divisible, v2_last_width
+from lwm.scaling import V2_SETTINGS, V2_STEM_CH, make_divisible, v2_last_width
 from ._layers import conv_bn_act, init_weights
 
 __all__ = ["InvertedResidual", "MobileNetV2", "mobilenet_v2"]
@@ -45,7 +45,7 @@ class InvertedResidual(nn.Module):
         return self.conv(x)
 
 
-# The bottleneck layout (paper Table 2: t, c, n, s) is data in export/scaling.py, shared with
+# The bottleneck layout (paper Table 2: t, c, n, s) is data in lwm/scaling.py, shared with
 # the docs pages' scaling controls (run by Pyodide): one table for the builder and that arithmetic.
 
 

@@ -2,7 +2,7 @@
 // on page load. Every URL is relative to this file, so the site works under any sub-path.
 //
 // Boot: import pyodide.mjs from the site's vendor folder, fetch models.json and our Python
-// files (catalog.py is export/catalog.py, the very module the exporter uses), write them
+// files (catalog.py is lwm/catalog.py, the very module the exporter uses), write them
 // into Pyodide's file system and import them. Then cut the worker off from the network
 // before any learner code runs.
 
@@ -11,7 +11,7 @@ import { MSG, RUN_KIND } from './messages.js';
 const PYODIDE_DIR = new URL('../../vendor/pyodide/', import.meta.url).href;
 const MANIFEST_URL = new URL('../../models/models.json', import.meta.url).href;
 // written into Pyodide's file system before sandbox.py (which imports catalog and grader)
-// loads; scaling.py is export/scaling.py, the layer tables the MobileNet and EfficientNet
+// loads; scaling.py is lwm/scaling.py, the layer tables the MobileNet and EfficientNet
 // builders read
 const PY_FILES = ['catalog.py', 'grader.py', 'sandbox.py', 'scaling.py'];
 const PY_DIR = '/home/pyodide/lwm';

@@ -4,7 +4,7 @@ Loaded by site_app/py/pyodide-worker.js next to catalog.py (the exporter's own m
 grader.py. Every entry point returns JSON text, so the worker hands plain data to the page.
 
 Also runs natively, which is how tests/test_catalog.py checks it without a browser (with
-export/catalog.py importable as `catalog` and site_app/py on sys.path):
+lwm/catalog.py importable as `catalog` and site_app/py on sys.path):
 
     sandbox.setup(open("build/models/models.json").read())
     print(asyncio.run(sandbox.run_console("models['resnet50']['is_lightweight']")))

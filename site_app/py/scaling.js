@@ -1,7 +1,7 @@
 // The architecture pages' scaling controls (<!-- scaling: mobilenet_v1 -->, hooks/shortcodes.py).
 // Sliders for the width multiplier and the resolution, and on the EfficientNet page the depth
 // multiplier, the compound coefficient φ and the published models B0-B7. Every figure after
-// the first comes from export/scaling.py run by Pyodide (RUN_KIND.SCALING), the module the
+// the first comes from lwm/scaling.py run by Pyodide (RUN_KIND.SCALING), the module the
 // PyTorch builders read. Pyodide starts only when the reader first moves a control: the
 // starting figures, the φ settings and the chart's extent are the same module's, computed
 // when the site was built and embedded in the page.
@@ -128,7 +128,7 @@ function drawPublished(chart, series, xs, ys) {
 }
 
 function legend(data) {
-  const parts = ['Filled: this setting, computed by export/scaling.py.'];
+  const parts = ['Filled: this setting, computed by lwm/scaling.py.'];
   if (data.phi) parts.push(' Dashed: Equation 3 from φ = 0 to 7, the same arithmetic.');
   const items = data.published.map((s, i) => {
     const settings = s.settings
@@ -314,7 +314,7 @@ function setUp(root, data) {
             `The figures below are those of ${describeSetting(shown)}.`;
         } else if (!wanted) {
           render(result);
-          status.textContent = `Computed in your browser by export/scaling.py (${describeSetting(result)}).`;
+          status.textContent = `Computed in your browser by lwm/scaling.py (${describeSetting(result)}).`;
         }
       } catch (error) {
         status.textContent = `Python could not start (${error.message}). Move a control to try again. ` +

@@ -11,7 +11,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from export import catalog
+from lwm import catalog
 
 pytestmark = pytest.mark.e2e
 

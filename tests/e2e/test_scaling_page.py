@@ -1,11 +1,11 @@
-"""The architecture pages' scaling controls (export/scaling.py run by Pyodide), as a reader uses
+"""The architecture pages' scaling controls (lwm/scaling.py run by Pyodide), as a reader uses
 them: nothing of Python loads until a control moves; then the figures are the module's own.
 No timings: the wait for Pyodide is generous because the first start takes seconds."""
 
 import pytest
 from playwright.sync_api import expect
 
-from export import scaling
+from lwm import scaling
 
 pytestmark = pytest.mark.e2e
 

@@ -1,7 +1,7 @@
 """The benchmark's results file (benchmarks/results.json): its shape, checked by its writer
 (``python -m benchmarks.run``) and by its reader (hooks/lwm_bench.py, the Benchmarks page).
 
-It sits in the export package because the site's hooks import only that (installed) package.
+It sits in the torch-free package (lwm/) because the site's hooks import it without torch.
 A file that fails :func:`check` fails the benchmark before it is written, and the site's
 build when it is read: a broken results file never reaches a page.
 """

@@ -5,7 +5,7 @@ loads it into the page), so the ``is_lightweight`` rule and every derived field 
 defined once, here.
 
     import json
-    from export.catalog import build_models_dict
+    from lwm.catalog import build_models_dict
     models = build_models_dict(json.load(open("build/models/models.json")))
     models["mobilenet_v2"]["is_lightweight"]  # True
 """

@@ -5,7 +5,7 @@ mobilenet_v2.py and efficientnet.py) read their layer tables and ``make_divisibl
 here, and the site loads this very file into Pyodide, so the docs pages' scaling controls
 run the same arithmetic the exporter's models are built from.
 
-    from export.scaling import describe
+    from lwm.scaling import describe
     d = describe("mobilenet_v1", width_mult=0.5, resolution=160)
     d["params"], d["macs"], d["peak_activation_bytes"], d["stages"]
     describe("efficientnet_b0", width_mult=1.2, resolution=300, depth_mult=1.4)  # B3's size
