@@ -38,6 +38,15 @@ def _serve(isolate: bool):
 
 
 @pytest.fixture(scope="session")
+def site_pages() -> list[str]:
+    """Every page of the built site, from the search index MkDocs writes (one entry per page)."""
+    index = json.loads((SITE_DIR / "search" / "search_index.json").read_text())
+    pages = sorted({doc["location"].split("#")[0] for doc in index["docs"]})
+    assert "" in pages and len(pages) > 10, pages
+    return pages
+
+
+@pytest.fixture(scope="session")
 def site_url():
     """Base URL of the built site, cross-origin isolated, under a sub-path-free root."""
     server = _serve(isolate=True)

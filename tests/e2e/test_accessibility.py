@@ -13,7 +13,6 @@ that takes a model run is not built twice.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -61,15 +60,6 @@ def at_both_widths(page) -> dict[str, list[str]]:
         if violations := blocking_violations(page):
             found[name] = violations
     return found
-
-
-@pytest.fixture(scope="module")
-def site_pages() -> list[str]:
-    """Every page of the site, from the search index MkDocs writes (one entry per page)."""
-    index = json.loads((SITE / "search" / "search_index.json").read_text())
-    pages = sorted({doc["location"].split("#")[0] for doc in index["docs"]})
-    assert "" in pages and len(pages) > 10, pages
-    return pages
 
 
 def test_axe_is_installed():

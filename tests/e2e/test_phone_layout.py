@@ -8,7 +8,6 @@ sold, 390 today's common one, 1280 a laptop.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -92,15 +91,6 @@ MARKS_JS = """() => {
   }
   return out;
 }"""
-
-
-@pytest.fixture(scope="module")
-def site_pages() -> list[str]:
-    """Every page of the site, from the search index MkDocs writes (one entry per page)."""
-    index = json.loads((SITE / "search" / "search_index.json").read_text())
-    pages = sorted({doc["location"].split("#")[0] for doc in index["docs"]})
-    assert "" in pages and len(pages) > 10, pages
-    return pages
 
 
 def _open(page, url):
