@@ -127,5 +127,5 @@ def test_the_manifest_and_the_benchmark_record_the_same_description(monkeypatch)
 
     fake = {"cpu": "Test CPU", "cpu_features": ["avx2", "fma"], "cpu_summary": "AVX2 + FMA (no AVX-512, no VNNI)"}
     monkeypatch.setattr(cpu, "describe", lambda: fake)
-    assert fake.items() <= manifest._environment().items()
+    assert fake.items() <= manifest._environment().to_json().items()
     assert fake.items() <= run.machine().items()

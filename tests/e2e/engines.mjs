@@ -96,7 +96,13 @@ async function webkit() {
     },
     goto: async ({ url }) => driver.get(url),
     eval: async ({ body, args }) => driver.executeScript(wrap(body), args ?? null),
-    click: async ({ selector }) => driver.findElement(By.css(selector)).click(),
+    // a reader scrolls a control into sight before tapping it; WebKitWebDriver does not
+    // always scroll one that is below the fold (ElementNotInteractable), so do it first
+    click: async ({ selector }) => {
+      const el = await driver.findElement(By.css(selector));
+      await driver.executeScript("arguments[0].scrollIntoView({ block: 'center' })", el);
+      return el.click();
+    },
     type: async ({ selector, text }) => driver.findElement(By.css(selector)).sendKeys(text),
     key: async ({ key }) => {
       const [last, ...mods] = key.split('+').reverse().map((k) => keys[k] ?? k);
