@@ -58,7 +58,7 @@ KEYED_LWM = {
         "EFFICIENTNET_STEM_CH", "EFFICIENTNET_HEAD_CH", "EFFICIENTNET_B", "EFFICIENTNET_LITE", "efficientnet_stages",
     ),
     "catalog": ("is_lightweight", "LIGHTWEIGHT_MAX_PARAMS", "LIGHTWEIGHT_MAX_MACS"),
-    "constants": ("VARIANTS",),
+    "constants": ("VARIANTS", "google_crop_fraction"),  # the variants; the Lite cards' crop share
     # the records a model's entry is written from (their fields, types, defaults and methods,
     # not the docs on the fields), the preprocessing constants and the agreement threshold
     "records": (

@@ -36,6 +36,7 @@ from ..weights import (
     torchvision_citation,
     torchvision_weights,
 )
+from lwm.constants import google_crop_fraction
 from lwm.scaling import (
     EFFICIENTNET_B,
     EFFICIENTNET_HEAD_CH,
@@ -332,7 +333,8 @@ def _lite_weights(
         license_url="https://github.com/tensorflow/tpu/blob/master/LICENSE",
         # Our choice, not Google's evaluation: the whole image resized to a square (bilinear), no
         # crop, so the classifier sees the photo as the reader framed it. Google measured the
-        # published accuracy with an 87.5% centre crop, bicubic resize and (x - 127) / 128
+        # published accuracy with a centre crop of size / (size + 32) of the shorter side (87.5%
+        # at 224 px only: lwm.constants.google_crop_fraction), bicubic resize and (x - 127) / 128
         # (tensorflow/tpu efficientnet/preprocessing.py, lite/efficientnet_lite_builder.py);
         # docs/architectures/efficientnet.md explains the difference to readers.
         preprocess=Preprocess(
@@ -342,7 +344,8 @@ def _lite_weights(
         published=Published(
             top1=top1, top5=None, params=params, macs=macs,
             citation=Citation(
-                "TensorFlow TPU efficientnet/lite README (FP32; Google's 87.5% centre crop, bicubic)",
+                "TensorFlow TPU efficientnet/lite README (FP32; Google's "
+                f"{100 * google_crop_fraction(size):.1f}% centre crop, bicubic)",
                 _LITE_README_URL,
             ),
             macs_citation=Citation(
