@@ -16,9 +16,9 @@ from mkdocs.exceptions import PluginError
 import lwm_html
 import lwm_templates
 from lwm_context import NOT_MEASURED_UNTRAINED, Context, largest, measured, shape_text, variant_latency
-from lwm_format import fmt_bytes, fmt_count, fmt_ms, fmt_published_pct
+from lwm_format import fmt_bytes, fmt_count, fmt_ms, fmt_pct, fmt_published_pct
 
-from lwm.constants import VARIANTS
+from lwm.constants import VARIANTS, google_crop_fraction
 
 
 def model_card(ctx: Context, arg: str | None) -> str:
@@ -85,3 +85,17 @@ def value(ctx: Context, arg: str | None) -> str:
     if field not in getters:
         raise PluginError(f"value marker: unknown field {field!r}; known: {', '.join(getters)}")
     return getters[field](e)
+
+
+def google_crop(ctx: Context, arg: str | None) -> str:
+    """Google's evaluation crop for each named model, from its input size:
+    ``<!-- google-crop: efficientnet_lite0 efficientnet_lite1 -->`` ->
+    '87.5 % for EfficientNet-Lite0 at 224 px and 88.2 % for EfficientNet-Lite1 at 240 px'."""
+    keys = (arg or "").split()
+    if not keys:
+        raise PluginError("google-crop marker needs one or more model names")
+    parts = []
+    for k in keys:
+        size = ctx.model(k)["preprocess"]["input_size"]
+        parts.append(f"{fmt_pct(google_crop_fraction(size))} for {escape(ctx.display_name(k))} at {size} px")
+    return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]

@@ -57,8 +57,20 @@ def compare_table(ctx: Context, arg: str | None) -> str:
     )
     return (
         lwm_html.scroll_wrap(table, "Every exported model")
-        + f'<p class="lwm-cites">Published top-1 accuracy, for the official weights:</p><ol class="lwm-cites">{"".join(cites)}</ol>'
+        + f'<p class="lwm-cites">Published top-1 accuracy, {_whose_top1(ctx, list(ctx.models))}:</p>'
+        f'<ol class="lwm-cites">{"".join(cites)}</ol>'
     )
+
+
+def _whose_top1(ctx: Context, keys: list[str]) -> str:
+    """Whose accuracy the figures are: the official weights', and the paper's for a model
+    that has no official PyTorch weights (MobileNetV1)."""
+    paper_only = [k for k in keys if ctx.models[k]["weights"]["source"] == "none"]
+    if not paper_only:
+        return "for each model's official weights"
+    names = " and ".join(escape(ctx.display_name(k)) for k in paper_only)
+    return (f"for each model's official weights; for {names}, which "
+            f"{'has' if len(paper_only) == 1 else 'have'} none in PyTorch, the paper's")
 
 
 def chart(ctx: Context, arg: str | None) -> str:
@@ -86,7 +98,7 @@ def _chart_top1(ctx: Context) -> str:
              fmt_published_pct(ctx.models[k]["weights"]["published"]["top1"]),
              lwm_html.cite(ctx.models[k]["weights"]["published"]["citation"])] for k in keys]
     table = lwm_html.table(["Model", "MACs (measured)", "Top-1 (published)", "Source of top-1"], rows)
-    caption = "Accuracy is the publishers' figure for the official weights; MACs are counted by our exporter."
+    caption = f"Accuracy is the figure published {_whose_top1(ctx, keys)}; MACs are counted by our exporter."
     # the lightweight models that do not reach the smallest baseline's published accuracy
     top1 = {k: ctx.models[k]["weights"]["published"]["top1"] for k in keys}
     heavy = [k for k in keys if not ctx.models[k]["is_lightweight"]]
@@ -190,3 +202,20 @@ def cam_table(ctx: Context, arg: str | None) -> str:
             f"Extra bytes ({' / '.join(VARIANTS)})", f"Lowest correlation with PyTorch ({' / '.join(VARIANTS)})"]
     return lwm_html.table(head, rows, caption="Class activation maps in the exported files (sample photos; "
                           "— where an untrained network's maps are constant)")
+
+
+def cam_grids(ctx: Context, arg: str | None) -> str:
+    """The grid each model's maps are drawn on, from the features the export recorded:
+    '7 × 7 (A, B and C, at 224 px), 8 × 8 (D, at 240 px)', coarsest grid first."""
+    groups: dict[tuple[int, int], dict[int, list[str]]] = {}
+    for k in ordered(ctx):
+        c = measured(ctx.models[k], "cam")
+        if c["kind"]:
+            _, h, w = c["features"]
+            size = ctx.models[k]["preprocess"]["input_size"]
+            groups.setdefault((h, w), {}).setdefault(size, []).append(k)
+    parts = []
+    for (h, w), by_size in sorted(groups.items()):
+        names = "; ".join(f"{linked_names(ctx, keys)}, at {size} px" for size, keys in sorted(by_size.items()))
+        parts.append(f"{h} × {w} ({names})")
+    return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]

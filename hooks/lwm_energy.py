@@ -43,6 +43,28 @@ SOURCE = {
     "dram_read_32bit": "han", "sram_8kb_read_32bit": "han",
 }
 
+# Horowitz's own memory figures, per 64-bit access, in picojoules (the same ISSCC 2014 paper,
+# its memory table): a cache read costs more the larger the cache, and DRAM 1.3 to 2.6 nJ. They
+# set a cache read against a DRAM read on the Energy page; the estimate does not use them.
+HOROWITZ_64BIT_PJ = {
+    "cache 8 KB": 10.0,
+    "cache 32 KB": 20.0,
+    "cache 1 MB": 100.0,
+    "dram": (1300.0, 2600.0),
+}
+
+# One phone chip's caches, to set the models' peak activations against: Apple publishes no cache
+# sizes, so these are AnandTech's measurements of the A15 (iPhone 13), binary megabytes.
+PHONE_CACHE = {
+    "chip": "Apple's A15",
+    "bytes": 32 * 2**20,
+    "label": "32 MB",
+    "what": "system cache",
+    "l2_label": "12 MB",
+    "source": "AnandTech's review of the A15",
+    "url": "https://www.anandtech.com/show/16983/the-apple-a15-soc-performance-review-faster-more-efficient",
+}
+
 # which arithmetic each exported variant is charged for (see the module docstring)
 ARITHMETIC = {"fp32": "fp32", "fp16": "fp32", "int8": "int8"}
 

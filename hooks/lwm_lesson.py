@@ -1,7 +1,7 @@
 """The lesson's claims put to the measured figures: the home page's tables (the four traits
 against a heavy baseline, activation memory, the lightweight rule) and the exercise's evidence.
 
-    <!-- lesson-traits -->  <!-- activation-memory -->  <!-- smallest-footprint -->
+    <!-- lesson-traits -->  <!-- activation-memory -->  <!-- microcontroller-budgets -->
     <!-- lightweight-table -->  <!-- lightweight-rule -->  <!-- pretrained-list -->
     <!-- lesson-evidence -->
 """
@@ -161,13 +161,65 @@ def activation_memory(ctx: Context, arg: str | None) -> str:
     return f'{table}<p class="lwm-summary">{summary[0].upper()}{summary[1:]}</p>'
 
 
-def smallest_footprint(ctx: Context, arg: str | None) -> str:
-    """A sentence fragment: the smallest file and the smallest activation peak on the site."""
+# Two microcontrollers' memories, from their makers' product pages, in bytes (the makers' KB
+# and MB are binary). A model's file must sit in flash; its activations in RAM, and on the
+# STM32H743 that RAM is split into banks, so the largest bank is also a budget.
+KIB, MIB = 2**10, 2**20
+MICROCONTROLLERS = [
+    {
+        "name": "STM32H743", "maker": "ST", "intro": "a large one",
+        "source": "ST product page", "url": "https://www.st.com/en/microcontrollers-microprocessors/stm32h743-753.html",
+        "budgets": [
+            {"what": "flash", "label": "up to 2 MB", "bytes": 2 * MIB, "holds": "file"},
+            {"what": "RAM in all", "label": "1 MB", "bytes": 1 * MIB, "holds": "peak"},
+            {"what": "largest RAM bank", "label": "512 KB", "bytes": 512 * KIB, "holds": "peak"},
+        ],
+    },
+    {
+        "name": "nRF52840", "maker": "Nordic", "intro": None,
+        "source": "Nordic product page", "url": "https://www.nordicsemi.com/Products/nRF52840",
+        "budgets": [
+            {"what": "flash", "label": "1 MB", "bytes": 1 * MIB, "holds": "file"},
+            {"what": "RAM", "label": "256 KB", "bytes": 256 * KIB, "holds": "peak"},
+        ],
+    },
+]
+
+
+def _against(size: int, chip: dict, budget: dict) -> str:
+    """'more than the nRF52840's RAM (256 KB)' or '65 % of the STM32H743's flash (up to 2 MB)'."""
+    whose = f"the {chip['name']}'s {budget['what']} ({budget['label']})"
+    return f"more than {whose}" if size > budget["bytes"] else f"{100 * size / budget['bytes']:.0f} % of {whose}"
+
+
+def _and(parts: list[str]) -> str:
+    return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
+
+
+def microcontroller_budgets(ctx: Context, arg: str | None) -> str:
+    """The two microcontrollers' memories, then the site's smallest file and smallest
+    activation peak (any model, any variant) set against each of them."""
+    chips = []
+    for chip in MICROCONTROLLERS:
+        b = {x["what"]: x["label"] for x in chip["budgets"]}
+        rams = (f"{b['RAM in all']} of RAM in several banks, the largest of {b['largest RAM bank']}"
+                if "RAM in all" in b else f"{b['RAM']} of RAM")
+        intro = f", {chip['intro']}," if chip["intro"] else ""
+        chips.append(f"{chip['maker']}'s {chip['name']}{intro} has {b['flash']} of flash and {rams} "
+                     f'(<a href="{chip["url"]}">{chip["source"]}</a>)')
     files = [(e["variants"][v]["bytes"], k, v) for k, e in ctx.models.items() for v in e["variants"]]
     acts = [(e["variants"][v]["activation_memory_bytes"], k, v) for k, e in ctx.models.items() for v in e["variants"]]
     (fb, fk, fv), (ab, ak, av) = min(files), min(acts)
-    return (f"the smallest file on this site, {ctx.model_link(fk)} in {fv}, is {fmt_bytes(fb)}, and the "
-            f"smallest activation peak, {ctx.model_link(ak)}'s in {av}, is {fmt_bytes(ab)}")
+    smallest = {"file": fb, "peak": ab}
+    against = {h: _and([_against(smallest[h], c, x) for c in MICROCONTROLLERS for x in c["budgets"]
+                        if x["holds"] == h]) for h in smallest}
+    return (
+        "; ".join(chips) + ". Their makers count a KB as 1,024 bytes. None of the models on this site was built "
+        f"for such a chip. Even quantized to 8 bits, the smallest file here, {ctx.model_link(fk)} in {fv}, "
+        f"is {fmt_bytes(fb)}: {against['file']}. The smallest activation peak, {ctx.model_link(ak)}'s in "
+        f"{av}, is {fmt_bytes(ab)}: {against['peak']}. That is before the program, the camera frame and "
+        "the runtime's own buffers are counted."
+    )
 
 
 def lightweight_table(ctx: Context, arg: str | None) -> str:

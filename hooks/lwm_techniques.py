@@ -2,6 +2,7 @@
 sweep, and the energy estimate with the published per-operation figures it rests on.
 
     <!-- quantization-table -->  <!-- pruning -->  <!-- energy-table -->  <!-- horowitz-table -->
+    <!-- cache-vs-dram -->  <!-- activations-vs-phone-cache -->  <!-- nas-reward -->
 """
 
 from __future__ import annotations
@@ -183,3 +184,43 @@ def energy_table(ctx: Context, arg: str | None) -> str:
         rows,
         caption="Estimated energy per image (not measured): MACs × (multiply + add) + weight bytes read once from DRAM",
     )
+
+
+def cache_vs_dram(ctx: Context, arg: str | None) -> str:
+    """What a cache read costs against a DRAM read, from Horowitz's 64-bit figures: the ratio
+    depends on the cache's size, so one fraction for every cache would mislead."""
+    pj = lwm_energy.HOROWITZ_64BIT_PJ
+    low, high = pj["dram"]
+    parts = []
+    for cache in ("8 KB", "1 MB"):
+        c = pj[f"cache {cache}"]
+        article = "an" if cache[0] == "8" else "a"
+        parts.append(f"1/{low / c:.0f} to 1/{high / c:.0f} of the DRAM cost with {article} {cache} cache")
+    return (f"{parts[0]} but only {parts[1]} ({pj['cache 8 KB']:g} and {pj['cache 1 MB']:g} pJ per 64-bit "
+            f"read against {low / 1000:g} to {high / 1000:g} nJ, "
+            f'<a href="{lwm_energy.HOROWITZ_URL}">Horowitz 2014</a>)')
+
+
+def activations_vs_phone_cache(ctx: Context, arg: str | None) -> str:
+    """The largest peak activation on the site beside one phone's measured caches."""
+    peak, key = max((e["activation_memory_bytes"], k) for k, e in ctx.models.items())
+    cache = lwm_energy.PHONE_CACHE
+    verdict = ("larger than every peak activation here" if cache["bytes"] > peak
+               else "smaller than the largest peak here")
+    return (f"the largest is {ctx.model_link(key)}'s {fmt_bytes(peak)} in fp32, and "
+            f"{cache['chip']}, for one, has a {cache['label']} {cache['what']} beside "
+            f"{cache['l2_label']} of L2 cache for its performance cores, {verdict} "
+            f'(<a href="{cache["url"]}">{escape(cache["source"])}</a>), while a chip with smaller caches, '
+            "or other work competing for them, sends more of the maps to DRAM")
+
+
+# EfficientNet-B0's search reward (Tan and Le 2019, Section 4, after MnasNet): ACC(m) * (FLOPS(m)/T)^w
+NAS_TARGET_MFLOPS = 400
+NAS_EXPONENT = -0.07
+
+
+def nas_reward(ctx: Context, arg: str | None) -> str:
+    """What the soft penalty asks of a model twice as costly as the target, computed."""
+    factor = 2 ** -NAS_EXPONENT  # the accuracy ratio that keeps ACC * (2T/T)^w unchanged
+    return (f"a model twice as costly as the target had to be about {100 * (factor - 1):.0f} % more "
+            f"accurate, in relative terms ({75 * factor:.1f} % instead of 75 %), to score the same")

@@ -38,7 +38,7 @@ import lwm_html
 import lwm_lesson
 import lwm_techniques
 from lwm_context import Context, ordered
-from lwm_format import fmt_count
+from lwm_format import fmt_count, fmt_published_pct
 from manifest import load_manifest
 
 from lwm import scaling  # the same arithmetic the page runs in Pyodide
@@ -145,7 +145,7 @@ def _scaling_at(arch: str, at: dict) -> dict:
     return scaling.describe(arch, at["width_mult"], at["resolution"], at.get("depth_mult", 1.0))
 
 
-def _published_table(arch: str, series: list[dict]) -> str:
+def _published_table(ctx: Context, arch: str, series: list[dict]) -> str:
     """Every published point beside this module's figures at the same setting: the reader
     sees where the paper's rounding, or its own way of counting, parts from ours."""
     rows = []
@@ -160,7 +160,24 @@ def _published_table(arch: str, series: list[dict]) -> str:
             ])
     head = ["Setting and source", "Parameters: paper", "here", "Mult-adds: paper", "here", "Top-1: paper"]
     return lwm_html.table(head, rows, caption="The chart's published points, each beside the count of "
-                          "the same setting by <code>lwm/scaling.py</code> (here)")
+                          "the same setting by <code>lwm/scaling.py</code> (here)") + _paper_and_weights(ctx, arch, series)
+
+
+def _paper_and_weights(ctx: Context, arch: str, series: list[dict]) -> str:
+    """The paper's top-1 for the exported setting and the one the card shows are two
+    trainings of the same network: say which is which where both appear."""
+    e = ctx.models.get(arch)
+    at = (1.0, 224, 1.0)  # the setting every exported model of these families is built at
+    point = next((p for s in series for p in s["points"]
+                  if (p["width_mult"], p["resolution"], p.get("depth_mult", 1.0)) == at), None)
+    if not e or not point or e["weights"]["source"] == "none":
+        return ""  # no weights of their own: the card shows the paper's figure itself
+    pub = e["weights"]["published"]
+    return (f'<p class="lwm-summary">The paper\'s {point["top1"]:.1f} % for {escape(point["label"])} is its '
+            "authors' own training. The official PyTorch weights that the "
+            f'<a href="#{arch}">card</a> below describes come from a separate training run, so the card '
+            f'shows another figure, {fmt_published_pct(pub["top1"])} ({escape(pub["citation"]["text"])}), '
+            "the one published for those weights.</p>")
 
 
 def scaling_explorer(ctx: Context, arg: str | None) -> str:
@@ -203,7 +220,7 @@ def scaling_explorer(ctx: Context, arg: str | None) -> str:
                             "resolution": r} for name, (w, d, r, _) in scaling.EFFICIENTNET_B.items()]
     # "</" cannot end the script element early: JSON allows the escaped slash
     payload = json.dumps(data).replace("</", "<\\/")
-    table = _published_table(arg, data["published"]) if data["published"] else ""
+    table = _published_table(ctx, arg, data["published"]) if data["published"] else ""
     return (
         f'<div class="lwm-scaling" id="scaling-controls" data-arch="{escape(arg)}">'
         f'<script type="application/json">{payload}</script>'
@@ -228,14 +245,16 @@ MARKERS: dict[str, Callable[[Context, str | None], str]] = {
     "model-card": lwm_cards.model_card,
     "layer-table": lwm_cards.layer_table,
     "value": lwm_cards.value,
+    "google-crop": lwm_cards.google_crop,
     # every model side by side (lwm_compare.py)
     "compare-table": lwm_compare.compare_table,
     "chart": lwm_compare.chart,
     "cam-table": lwm_compare.cam_table,
+    "cam-grids": lwm_compare.cam_grids,
     # the lesson's claims against the figures: home page and exercise (lwm_lesson.py)
     "lesson-traits": lwm_lesson.lesson_traits,
     "activation-memory": lwm_lesson.activation_memory,
-    "smallest-footprint": lwm_lesson.smallest_footprint,
+    "microcontroller-budgets": lwm_lesson.microcontroller_budgets,
     "lightweight-table": lwm_lesson.lightweight_table,
     "lightweight-rule": lwm_lesson.lightweight_rule,
     "pretrained-list": lwm_lesson.pretrained_list,
@@ -245,6 +264,9 @@ MARKERS: dict[str, Callable[[Context, str | None], str]] = {
     "pruning": lwm_techniques.pruning,
     "energy-table": lwm_techniques.energy_table,
     "horowitz-table": lwm_techniques.horowitz_table,
+    "cache-vs-dram": lwm_techniques.cache_vs_dram,
+    "activations-vs-phone-cache": lwm_techniques.activations_vs_phone_cache,
+    "nas-reward": lwm_techniques.nas_reward,
     # where the numbers come from, and page helpers (this file)
     "measurement": measurement,
     "samples": samples,

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from html import unescape
 from types import SimpleNamespace
 
 import pytest
@@ -454,3 +455,148 @@ def test_katex_is_added_only_to_pages_with_math():
     assert out.index("../../vendor/katex/katex.min.js") < out.index("../../javascripts/katex-init.js") < out.index("</body>")
     plain = "<html><head></head><body><p>No math</p></body></html>"
     assert assets.on_post_page(plain, page=page, config={}) == plain
+
+
+# ---------------------------------------------------------------------------
+# Figures the pages' prose states: each computed from its inputs, never typed
+# ---------------------------------------------------------------------------
+
+
+def _docs(page: str) -> str:
+    """A page's Markdown with its line breaks folded into single spaces."""
+    return " ".join((ROOT / "docs" / page).read_text().split())
+
+
+def _text(html: str) -> str:
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+def test_googles_crop_share_follows_each_lite_models_input_size(render, manifest):
+    """Google's evaluation keeps size / (size + 32) of the shorter side: 87.5 % at 224 px only."""
+    lite = [k for k in manifest["models"] if k.startswith("efficientnet_lite")]
+    html = render(f"<!-- google-crop: {' '.join(lite)} -->")
+    shares = set()
+    for k in lite:
+        size = manifest["models"][k]["preprocess"]["input_size"]
+        share = f"{100 * size / (size + 32):.1f} %"
+        shares.add(share)
+        assert f"{share} for {lwm_context.Context(manifest, '').display_name(k)} at {size} px" in _text(html), k
+    assert len(shares) == len(lite)  # three input sizes, three shares
+    page = _docs("architectures/efficientnet.md")
+    assert "<!-- google-crop: " in page and "87.5%" not in page
+
+
+def test_the_cam_grid_of_every_model_comes_from_its_features(render, manifest):
+    html = _text(render("<!-- cam-grids -->"))
+    ctx = lwm_context.Context(manifest, "")
+    with_maps = {k: e["cam"]["features"] for k, e in manifest["models"].items() if e["cam"]["kind"]}
+    assert {h for _, h, _ in with_maps.values()} != {7}  # not every grid is 7 × 7
+    for k, (_, h, w) in with_maps.items():
+        size = manifest["models"][k]["preprocess"]["input_size"]
+        group = re.search(rf"{h} × {w} \(([^)]*)\)", html)
+        assert group and ctx.display_name(k) in group.group(1) and f"{size} px" in group.group(1), (k, html)
+    page = _docs("classifier.md")
+    assert "<!-- cam-grids -->" in page and "(7 × 7 for a 224-pixel input)" not in page
+
+
+def test_microcontroller_budgets_are_compared_with_the_smallest_file_and_peak(render, manifest):
+    html = _text(render("<!-- microcontroller-budgets -->"))
+    models = manifest["models"].values()
+    smallest = {
+        "file": min(v["bytes"] for e in models for v in e["variants"].values()),
+        "peak": min(v["activation_memory_bytes"] for e in models for v in e["variants"].values()),
+    }
+    assert fmt_bytes(smallest["file"]) in html and fmt_bytes(smallest["peak"]) in html
+    for chip in lwm_lesson.MICROCONTROLLERS:
+        for b in chip["budgets"]:
+            size = smallest[b["holds"]]
+            words = (f"more than the {chip['name']}'s {b['what']}" if size > b["bytes"]
+                     else f"{100 * size / b['bytes']:.0f} % of the {chip['name']}'s {b['what']}")
+            assert words in html, (chip["name"], b["what"], html)
+    page = _docs("index.md")
+    assert "<!-- microcontroller-budgets -->" in page and "a large share" not in page
+
+
+def test_the_nas_reward_example_is_computed_from_the_papers_exponent(render):
+    html = _text(render("<!-- nas-reward -->"))
+    factor = 2 ** 0.07  # twice the target's FLOPs, under the exponent w = -0.07
+    assert f"{75 * factor:.1f} % instead of 75 %" in html
+    assert f"about {100 * (factor - 1):.0f} % more accurate" in html
+    page = _docs("techniques.md")
+    assert "<!-- nas-reward -->" in page and "78.8%" not in page
+    # the exponent the page prints is the one the example is computed with
+    import lwm_techniques
+
+    assert f"\\(w = {lwm_techniques.NAS_EXPONENT}\\)" in page and lwm_techniques.NAS_EXPONENT == -0.07
+
+
+def test_cache_against_dram_ratios_are_horowitzs(render):
+    import lwm_energy
+
+    html = _text(render("<!-- cache-vs-dram -->"))
+    dram_low, dram_high = lwm_energy.HOROWITZ_64BIT_PJ["dram"]
+    for cache in ("8 KB", "1 MB"):
+        pj = lwm_energy.HOROWITZ_64BIT_PJ[f"cache {cache}"]
+        article = "an" if cache == "8 KB" else "a"
+        assert f"1/{dram_low / pj:.0f} to 1/{dram_high / pj:.0f} of the DRAM cost with {article} {cache} cache" in html
+    page = _docs("energy.md")
+    assert "<!-- cache-vs-dram -->" in page and "a hundredth of the DRAM cost" not in page
+
+
+def test_peak_activations_are_set_against_a_cited_phone_cache(render, manifest):
+    import lwm_energy
+
+    html = _text(render("<!-- activations-vs-phone-cache -->"))
+    peak, key = max((e["activation_memory_bytes"], k) for k, e in manifest["models"].items())
+    assert fmt_bytes(peak) in html and lwm_context.Context(manifest, "").display_name(key) in html
+    cache = lwm_energy.PHONE_CACHE
+    verdict = "larger than every peak activation here" if cache["bytes"] > peak else "smaller than the largest peak here"
+    assert verdict in html and cache["source"] in html
+    page = _docs("energy.md")
+    assert "<!-- activations-vs-phone-cache -->" in page and "larger than any phone's cache" not in page
+
+
+@pytest.mark.parametrize("arch", ["mobilenet_v2", "efficientnet_b0"])
+def test_the_papers_top1_and_the_weights_top1_are_told_apart(render, manifest, arch):
+    """The scaling table shows the paper's figure; the card the one published for the weights."""
+    from lwm import scaling
+
+    html = _text(render(f"<!-- scaling: {arch} -->"))
+    paper = next(p for s in scaling.PUBLISHED[arch] for p in s["points"]
+                 if (p["width_mult"], p["resolution"], p.get("depth_mult", 1.0)) == (1.0, 224, 1.0))
+    pub = manifest["models"][arch]["weights"]["published"]
+    assert f"{paper['top1']:.1f} %" != f"{pub['top1']:.1f} %"  # the two figures this test is about
+    assert f"The paper's {paper['top1']:.1f} % for {paper['label']} is its authors' own training" in html
+    assert f"{pub['top1']:.1f} % ({pub['citation']['text']})" in html
+
+
+def test_the_three_b0_accuracies_are_each_traced_to_their_source(manifest):
+    """The EfficientNet page prints B0's top-1 three times, from three sources: the paper's
+    Table 2 (the chart's), its Table 7, and the figure published for the weights (the card's)."""
+    from lwm import scaling
+
+    page = _docs("architectures/efficientnet.md")
+    table7 = re.search(r"\| nothing \(baseline B0\) \| [^|]+ \| ([0-9.]+)% \|", page).group(1)
+    table2 = re.search(r"\| B0 \| ([0-9.]+)% \|", page).group(1)
+    assert float(table2) == scaling._B_TOP1["B0"]
+    said = re.search(r"\*\*Three top-1 figures for B0\.\*\*(.*?)(?=\*\*|$)", page).group(1)
+    assert f"{table7}% is the baseline row of the paper's Table 7" in said
+    assert f"{table2}% is B0's row in its Table 2" in said
+    # the card's figure, from the manifest, and where those weights were trained
+    assert "<!-- value: efficientnet_b0 published-top1 --> on the B0 card" in said
+    assert manifest["models"]["efficientnet_b0"]["weights"]["filename"].startswith("efficientnet_b0_rwightman")
+    assert "timm" in said and "RandAugment" in said
+    # the Compare page plots the weights' figure and names the paper's beside it
+    compare = _docs("compare.md")
+    assert (f"<!-- value: efficientnet_b0 published-top1 -->, is not the {table2}% of the paper's Table 2"
+            in compare)
+
+
+def test_each_card_says_whose_top1_it_shows(render, manifest):
+    """A card's top-1 is the figure published for the official weights, or, for a model that
+    has none, its paper's: MobileNetV2's card (71.9 %, torchvision's weights) is not the
+    paper's 72.0 % that its scaling table shows."""
+    for k, e in manifest["models"].items():
+        cell = _text(render(f"<!-- model-card: {k} -->")).split("ImageNet top-1 / top-5", 1)[1]
+        whose = "the paper's own figure" if e["weights"]["source"] == "none" else "published for the official weights"
+        assert whose in cell.split("The exported files")[0], k
