@@ -302,14 +302,19 @@ def test_lite_preprocessing_is_the_one_the_page_describes():
     text = page("efficientnet")
     claim(text, r"it resizes the \*\*whole\*\* image to the input size with bilinear interpolation, no "
                 r"crop, and scales it as \\\(\(x/255 - 0\.5\)/0\.5\\\)")
-    claim(text, r"a centre crop of 87\.5% of the shorter side, resized to the input size with bicubic")
+    # the crop's share depends on the input size (87.5 % at 224 px only): the page names the rule
+    # and the google-crop marker computes each model's share (tests/test_hooks.py checks it)
+    claim(text, r"a centre square whose side is \\\(s/\(s \+ 32\)\\\) of the image's shorter side, for an "
+                r"input size \\\(s\\\), so <!-- google-crop: efficientnet_lite0 efficientnet_lite1 "
+                r"efficientnet_lite2 -->, resized to the input size with bicubic")
     for name in ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2"):
         meta = get_entry(name).weights
         pre = meta.preprocess
         assert pre.resize_mode == "plain" and pre.interpolation == "bilinear"
         assert pre.mean == HALF_MEAN and pre.std == HALF_STD
         # the published accuracy says under which preprocessing Google measured it
-        assert "87.5% centre crop" in meta.published.citation.text
+        size = pre.input_size
+        assert f"Google's {100 * size / (size + 32):.1f}% centre crop" in meta.published.citation.text
     # B0 uses torchvision's preprocessing for its weights, as the page says
     b0 = get_entry("efficientnet_b0").weights.preprocess
     assert b0.resize_mode == "shorter_side_then_center_crop" and b0.interpolation == "bicubic"
