@@ -215,7 +215,8 @@ def microcontroller_budgets(ctx: Context, arg: str | None) -> str:
                         if x["holds"] == h]) for h in smallest}
     return (
         "; ".join(chips) + ". Their makers count a KB as 1,024 bytes. None of the models on this site was built "
-        f"for such a chip. Even quantized to 8 bits, the smallest file here, {ctx.model_link(fk)} in {fv}, "
+        f"for such a chip. {'Even quantized to 8 bits, t' if fv == 'int8' else 'T'}he smallest file here, "
+        f"{ctx.model_link(fk)} in {fv}, "
         f"is {fmt_bytes(fb)}: {against['file']}. The smallest activation peak, {ctx.model_link(ak)}'s in "
         f"{av}, is {fmt_bytes(ab)}: {against['peak']}. That is before the program, the camera frame and "
         "the runtime's own buffers are counted."
