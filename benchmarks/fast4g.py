@@ -63,6 +63,10 @@ def one_run(browser, base: str, photo: Path, mode: str, timeout_ms: int = TIMEOU
         answer_ms = None
     wire = throttle.wire()  # what had crossed the network when the answer showed
     summary = page.inner_text("#lwm-results-summary")
+    # the page's own account of its stages (download, check, session, inference): where the
+    # time after the last byte goes
+    stages = page.evaluate("Object.fromEntries([...document.querySelectorAll('#lwm-timings tbody tr')]"
+                           ".map((tr) => [...tr.cells].map((c) => c.textContent.trim())))")
     context.close()
     sent = sum(r["bytes"] for r in wire)
     bytes_ms = sent * 8 / FAST_4G["download_bits_per_s"] * 1000
@@ -84,6 +88,7 @@ def one_run(browser, base: str, photo: Path, mode: str, timeout_ms: int = TIMEOU
         "requests": len(wire),
         "bytes_alone_ms": round(bytes_ms, 1),
         "over_bytes_ms": None if answer_ms is None else round(answer_ms - bytes_ms, 1),
+        "stages": stages,
         "targets": throttle.targets,
         "largest_files": files[:8],
     }
