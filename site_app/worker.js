@@ -81,6 +81,7 @@ function takeHandOver(url) {
   return entry.response;
 }
 
+let wasmFromPage = null; // the .wasm's URL, when onnxruntime-web took the page's bytes of it
 let ort = null; // the runtime's module: onnxruntime-web's, or LiteRT.js shaped as it (litert.js)
 let warmup = Promise.resolve();
 let runtime = null;
@@ -101,6 +102,7 @@ function diagnostics() {
     .getEntriesByType('resource')
     .map((e) => e.name)
     .filter((name) => name.endsWith('.wasm'))
+    .concat(wasmFromPage ? [wasmFromPage] : []) // the page fetched it: no entry here
     .map((name) => new URL(name).pathname.split('/').pop());
   return {
     crossOriginIsolated: self.crossOriginIsolated === true,
@@ -154,7 +156,9 @@ async function init({ backend: name }) {
   warmup = Promise.resolve(handed)
     .then((response) => response?.arrayBuffer())
     .then((bytes) => {
-      if (bytes) ort.env.wasm.wasmBinary = bytes;
+      if (!bytes) return;
+      ort.env.wasm.wasmBinary = bytes;
+      wasmFromPage = ORT_WASM;
     })
     .catch(() => {}) // a broken hand-over: onnxruntime-web fetches the file itself
     .then(() => ort.InferenceSession.create(WARMUP_MODEL, { executionProviders: ['wasm'] }))
