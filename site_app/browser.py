@@ -70,6 +70,10 @@ class Throttle:
     supported" to the setting: its requests go out under its page's, as their timing shows
     (benchmarks/fast4g.py checks that no answer comes sooner than its bytes allow).
 
+    Each throttled target is its own emulated link of the profile's rate: the page's requests
+    and its service worker's run on two, which a real connection is not. The time the bytes
+    need is therefore counted over every target's bytes together (benchmarks/fast4g.py).
+
     The attachment uses the protocol's nested sessions (flatten: false), the only kind a
     Playwright CDPSession can talk to (it cannot address a flat child session).
     """
