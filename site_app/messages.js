@@ -8,7 +8,11 @@
 // DONE or FAILED carrying the same id, and may send PROGRESS for it in between.
 //
 // page -> worker
-//   INIT {backend: 'wasm' | 'webgpu' | 'litert'} -> DONE {diagnostics}
+//   INIT {backend: 'wasm' | 'webgpu' | 'litert', handOver} -> DONE {diagnostics}; handOver: the URLs
+//     (absolute) of files the page is fetching for the worker, which it waits for, not fetches
+//   HAND_OVER {url, chunk | done | failed}: the next bytes of one of those files (a Uint8Array,
+//     transferred), its end, or its failure (before any chunk: the worker fetches the file
+//     itself); no id, no answer
 //   LOAD_MODEL {url, sha256, bytes, label, optimized, tflite} -> PROGRESS*, DONE {timings, fromCache, bytes};
 //     optimized and tflite: {url, sha256, bytes} of another file of the same model, or null
 //   WARM_UP {inputName, inputShape, preprocess} -> DONE {warmupMs}: one run on a blank input

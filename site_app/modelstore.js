@@ -77,7 +77,9 @@ async function readWithProgress(response, expected, onProgress) {
 }
 
 // {url, sha256, bytes, label} -> {bytes: Uint8Array, fromCache, downloadMs, verifyMs}
-export async function getModel({ url, sha256, bytes: expected, label }, onProgress = () => {}) {
+// `handed`: a promise of the Response the page already fetched for this URL (worker.js,
+// HAND_OVER), or of null: read and checked like one fetched here.
+export async function getModel({ url, sha256, bytes: expected, label }, onProgress = () => {}, handed = null) {
   const cache = await openCache();
   const key = cacheKey(url, sha256);
   const t0 = performance.now();
@@ -88,6 +90,7 @@ export async function getModel({ url, sha256, bytes: expected, label }, onProgre
       const data = new Uint8Array(await hit.arrayBuffer());
       const t1 = performance.now();
       if ((await sha256Hex(data)) === sha256) {
+        handed?.then((r) => r?.body?.cancel()).catch(() => {}); // kept already: the page's copy is not needed
         return { bytes: data, fromCache: true, downloadMs: t1 - t0, verifyMs: performance.now() - t1 };
       }
       await cache.delete(key); // corrupt entry: never used, never kept
@@ -96,7 +99,7 @@ export async function getModel({ url, sha256, bytes: expected, label }, onProgre
 
   let response;
   try {
-    response = await fetch(url);
+    response = (await handed) ?? (await fetch(url));
   } catch (err) {
     throw new ModelError(ERROR_KIND.HTTP, `Could not download ${label}: the network request failed (${err.message}).`);
   }
@@ -120,16 +123,16 @@ export async function getModel({ url, sha256, bytes: expected, label }, onProgre
     );
   }
   if (cache) {
-    try {
+    // kept in the background: writing megabytes to storage must not hold up the first answer
+    // (the bytes are only read from here on, by the runtime and by the store)
+    (async () => {
       // drop older exports of the same file, then keep this one
       for (const old of await cache.keys()) {
         const u = new URL(old.url);
         if (u.pathname === new URL(url).pathname && u.searchParams.get('sha256') !== sha256) await cache.delete(old);
       }
       await cache.put(key, new Response(data, { headers: { 'Content-Type': 'application/octet-stream' } }));
-    } catch {
-      // quota exceeded: the model still works, it is just downloaded again next time
-    }
+    })().catch(() => {}); // quota exceeded: the model still works, it is just downloaded again next time
   }
   return { bytes: data, fromCache: false, downloadMs: t1 - t0, verifyMs };
 }

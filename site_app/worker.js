@@ -39,6 +39,49 @@ const WARMUP_MODEL = new Uint8Array([
   1, 66, 4, 10, 0, 16, 13,
 ]);
 
+// The runtime's WebAssembly, which onnxruntime-web's plain build (ort.wasm.min.mjs) loads
+const ORT_WASM = new URL('ort-wasm-simd-threaded.wasm', VENDOR).href;
+
+// Files the page started fetching for this worker before it could (docs/classifier.md):
+// INIT's handOver names them, then HAND_OVER messages bring each one's bytes as they arrive.
+// URL -> {response: a promise of a Response streaming those bytes, or of null when the page
+// could not fetch the file (the worker then fetches it itself), resolve, controller}.
+const handedOver = new Map();
+
+function expectHandOver(urls = []) {
+  for (const url of urls) {
+    const entry = { controller: null };
+    entry.response = new Promise((resolve) => (entry.resolve = resolve));
+    handedOver.set(url, entry);
+  }
+}
+
+function receiveHandOver({ url, chunk, done, failed }) {
+  const entry = handedOver.get(url);
+  if (!entry) return;
+  if (!entry.controller) {
+    if (failed) {
+      entry.resolve(null);
+      return;
+    }
+    const body = new ReadableStream({ start: (controller) => (entry.controller = controller) });
+    entry.resolve(new Response(body));
+  }
+  if (chunk) entry.controller.enqueue(chunk);
+  if (done) entry.controller.close();
+  if (failed) entry.controller.error(new Error('the connection broke off'));
+}
+
+// the page's response for `url`, once (a second load of the same file fetches it again); null
+// for a URL the page did not announce
+function takeHandOver(url) {
+  const entry = handedOver.get(url);
+  if (!entry || entry.taken) return null;
+  entry.taken = true;
+  return entry.response;
+}
+
+let wasmFromPage = null; // the .wasm's URL, when onnxruntime-web took the page's bytes of it
 let ort = null; // the runtime's module: onnxruntime-web's, or LiteRT.js shaped as it (litert.js)
 let warmup = Promise.resolve();
 let runtime = null;
@@ -59,6 +102,7 @@ function diagnostics() {
     .getEntriesByType('resource')
     .map((e) => e.name)
     .filter((name) => name.endsWith('.wasm'))
+    .concat(wasmFromPage ? [wasmFromPage] : []) // the page fetched it: no entry here
     .map((name) => new URL(name).pathname.split('/').pop());
   return {
     crossOriginIsolated: self.crossOriginIsolated === true,
@@ -105,7 +149,19 @@ async function init({ backend: name }) {
   // onnxruntime-web fetches and compiles its .wasm only for the first session; start that now,
   // while the reader picks a photo, so that it overlaps the model's download instead of
   // following it (benchmarks/run.py measures the cold start this shortens)
-  warmup = ort.InferenceSession.create(WARMUP_MODEL, { executionProviders: ['wasm'] })
+  // The page may be fetching the .wasm already: then onnxruntime-web takes its bytes rather
+  // than fetch the file a second time (it compiles them once they are all here, while the
+  // model, which is larger, still downloads).
+  const handed = name === 'wasm' ? takeHandOver(ORT_WASM) : null;
+  warmup = Promise.resolve(handed)
+    .then((response) => response?.arrayBuffer())
+    .then((bytes) => {
+      if (!bytes) return;
+      ort.env.wasm.wasmBinary = bytes;
+      wasmFromPage = ORT_WASM;
+    })
+    .catch(() => {}) // a broken hand-over: onnxruntime-web fetches the file itself
+    .then(() => ort.InferenceSession.create(WARMUP_MODEL, { executionProviders: ['wasm'] }))
     .then((s) => s.release())
     .catch(() => {}); // a broken runtime is reported, with its message, by the real model's load
   return { diagnostics: diagnostics() };
@@ -126,7 +182,7 @@ async function releaseSession() {
 const fileName = (url) => new URL(url).pathname.split('/').pop();
 
 async function openSession(file, id) {
-  const got = await getModel(file, (received, total) => post({ type: MSG.PROGRESS, id, received, total }));
+  const got = await getModel(file, (received, total) => post({ type: MSG.PROGRESS, id, received, total }), takeHandOver(file.url));
   await warmup;
   const t0 = performance.now();
   const created = await ort.InferenceSession.create(got.bytes, {
@@ -321,6 +377,14 @@ async function handle(msg) {
 
 let queue = Promise.resolve();
 self.onmessage = ({ data: msg }) => {
+  // a hand-over is no request: it is taken at once, whatever the queue is doing, by the
+  // request that waits for it; and the files INIT announces are expected from now on, not
+  // from when INIT's turn comes, so that none arrives unexpected
+  if (msg.type === MSG.HAND_OVER) {
+    receiveHandOver(msg);
+    return;
+  }
+  if (msg.type === MSG.INIT) expectHandOver(msg.handOver);
   queue = queue.then(async () => {
     try {
       const { transfer = [], ...result } = (await handle(msg)) ?? {};

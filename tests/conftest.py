@@ -71,6 +71,19 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
+@pytest.fixture
+def browser_context_args(browser_context_args, request):
+    """pytest-playwright's context options; with service workers blocked for a test marked
+    ``without_service_worker``. The site's service worker (offline reading) fetches files on
+    the page's behalf, and Playwright's page.route and the DevTools network figures do not see
+    a service worker's requests: the tests that change or weigh what the server sends run
+    without it (the header server isolates the page without it; tests/e2e/test_offline.py
+    tests the worker)."""
+    if request.node.get_closest_marker("without_service_worker"):
+        return {**browser_context_args, "service_workers": "block"}
+    return browser_context_args
+
+
 class PageWatch:
     """Console errors, page errors and every request URL a page makes."""
 

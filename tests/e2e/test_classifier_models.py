@@ -26,16 +26,9 @@ from classifier_page import (
     wait_for_answer,
 )
 
-pytestmark = pytest.mark.e2e
+# what these tests change or weigh is what the server sends: no service worker in between
+pytestmark = [pytest.mark.e2e, pytest.mark.without_service_worker]
 
-
-# The site's service worker (offline reading) fetches model files on the page's behalf, and
-# Playwright's page.route and the DevTools network figures do not see a worker's requests:
-# these tests, which change or weigh what the server sends, run with it blocked (the header
-# server isolates the page without it; tests/e2e/test_offline.py tests the worker).
-@pytest.fixture(scope="module")
-def browser_context_args(browser_context_args):
-    return {**browser_context_args, "service_workers": "block"}
 
 SWITCHES = 50
 # Growth allowed over 50 switches, after garbage collection, of the page's and of the

@@ -9,18 +9,11 @@ from __future__ import annotations
 import pytest
 
 from conftest import SITE_DIR
-from classifier_page import classify_sample, open_classifier, top5, wait_for_answer
+from classifier_page import classify_sample, loaded_file, open_classifier, top5, wait_for_answer
 
-pytestmark = pytest.mark.e2e
+# what these tests change or weigh is what the server sends: no service worker in between
+pytestmark = [pytest.mark.e2e, pytest.mark.without_service_worker]
 
-
-# The site's service worker (offline reading) fetches model files on the page's behalf, and
-# Playwright's page.route and the DevTools network figures do not see a worker's requests:
-# these tests, which change or weigh what the server sends, run with it blocked (the header
-# server isolates the page without it; tests/e2e/test_offline.py tests the worker).
-@pytest.fixture(scope="module")
-def browser_context_args(browser_context_args):
-    return {**browser_context_args, "service_workers": "block"}
 
 WASM = "ort-wasm-simd-threaded.wasm"
 
@@ -41,3 +34,8 @@ def test_runtime_arrives_compressed_and_classifies(page, site_url, manifest):
     on_disk = (SITE_DIR / "vendor" / "onnxruntime-web" / WASM).stat().st_size
     on_wire = wasm[0].sizes()["responseBodySize"]
     assert 0 < on_wire < on_disk, f"{WASM}: {on_wire} bytes on the wire, {on_disk} on disk"
+    # the page's first script fetched the runtime and the default model for the worker
+    # (docs/classifier.md): the model file the worker opens, once, and no other
+    default = next(k for k, m in manifest["models"].items() if m["pretrained"])
+    models = [r.url.rsplit("/", 1)[-1] for r in finished if r.url.split("?")[0].endswith((".onnx", ".ort"))]
+    assert models == [loaded_file(manifest, default, "int8")["file"]], models
