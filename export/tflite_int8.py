@@ -24,15 +24,20 @@ int8 file's (export/convert.py), with LiteRT's quantizer (PyPI ``ai-edge-quantiz
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
 
-# the op scope (output tensor names) of the maps' ops: export/tflite.py's ClassMaps wrapper
-# names them after itself, and the converter names the signature's outputs serving_default_<name>
-MAP_OPS = r".*ClassMaps;\d*$|serving_default_cam.*"
+# the maps' ops, found (re.search) in their scope, the names of their outputs joined by ";":
+# export/tflite.py's ClassMaps wrapper names its own ops "...ClassMaps;N" (the model's ops
+# are "...ClassMaps/<module path>...;"), and the converter names the signature's outputs
+# serving_default_<name>_output
+MAP_OPS = r"ClassMaps;|serving_default_cam"
 
 _A8W8 = {
     "activation_tensor_config": {"num_bits": 8, "symmetric": False, "granularity": "TENSORWISE", "dtype": "INT"},
@@ -65,12 +70,19 @@ def quantize(fp32: Path, dest: Path, calibration: list[np.ndarray], input_name: 
     q = quantizer.Quantizer(str(fp32))
     q.load_quantization_recipe(RECIPE)
     (signature,) = _signatures(fp32)
-    cal = calibrator.Calibrator(fp32.read_bytes(), num_threads=threads, qsv_update_func=qsv_utils.min_max_update)
-    cal.calibrate({signature: [{input_name: np.ascontiguousarray(x, np.float32)} for x in calibration]},
-                  q._recipe_manager)  # the Calibrator is public, its recipe manager is the Quantizer's
-    model = q.quantize(cal.get_model_qsvs(), enable_progress_report=False).quantized_model
-    model = correct_biases(fp32, bytes(model), calibration, threads)
-    model = int8_map_rows(model)
+    # the quantizer draws progress bars on stderr, several hundred a model: they say nothing we report
+    with contextlib.redirect_stderr(io.StringIO()), warnings.catch_warnings():
+        # its calibrator keeps every tensor (LiteRT warns that this is for debugging), and
+        # its rounding warns of an invalid value in a cast on every model: what the file
+        # computes is checked after, on every validation photo and every map
+        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        cal = calibrator.Calibrator(fp32.read_bytes(), num_threads=threads, qsv_update_func=qsv_utils.min_max_update)
+        cal.calibrate({signature: [{input_name: np.ascontiguousarray(x, np.float32)} for x in calibration]},
+                      q._recipe_manager)  # the Calibrator is public, its recipe manager the Quantizer's
+        model = q.quantize(cal.get_model_qsvs(), enable_progress_report=False).quantized_model
+        model = correct_biases(fp32, bytes(model), calibration, threads)
+    model = signature_outputs(int8_map_rows(model))
     tmp = dest.with_name(dest.name + ".tmp")
     tmp.write_bytes(model)
     tmp.replace(dest)
@@ -178,6 +190,24 @@ def correct_biases(fp32: Path, quantized: bytes, images: list[np.ndarray], threa
     return bytes(fb.convert_object_to_bytearray(model))
 
 
+def signature_outputs(quantized: bytes) -> bytes:
+    """Point each signature output at the graph's float output. The quantizer dequantizes an
+    output that another op also reads (the logits, which the maps' TOPK_V2 reads) into a
+    new tensor, and makes that the graph's output, but its signature still names the int8
+    tensor, which the interpreter then does not fill."""
+    from ai_edge_litert.tools import flatbuffer_utils as fb
+
+    model = fb.read_model_from_bytearray(bytearray(quantized))
+    graph = model.subgraphs[0]
+    dequantized = {op.inputs[0]: op.outputs[0] for op in graph.operators if _op_name(model, op) == "DEQUANTIZE"}
+    changed = False
+    for out in model.signatureDefs[0].outputs:
+        if out.tensorIndex not in graph.outputs and dequantized.get(out.tensorIndex) in graph.outputs:
+            out.tensorIndex = dequantized[out.tensorIndex]
+            changed = True
+    return bytes(fb.convert_object_to_bytearray(model)) if changed else quantized
+
+
 def _opcode(model, builtin: int) -> int:
     """The index of ``builtin`` in the model's operator codes, added if missing."""
     schema = _schema()
@@ -217,8 +247,24 @@ def int8_map_rows(quantized: bytes) -> bytes:
     (gather,) = gathers
     if weight.type != schema.TensorType.INT8 or np.any(np.asarray(weight.quantization.zeroPoint) != 0):
         raise RuntimeError("the classifier's weights are not symmetric int8")
-    scales = np.asarray(weight.quantization.scale, np.float32)
     copy = graph.tensors[gather.inputs[0]]
+    producer = {out: op for op in graph.operators for out in op.outputs}
+    dequantize = producer.get(gather.inputs[0])
+    if dequantize is not None:
+        # the quantizer's other form of the copy: a second int8 copy, dequantized on every run
+        if _op_name(model, dequantize) != "DEQUANTIZE":
+            raise RuntimeError("the maps' rows come from an unexpected operator")
+        second = graph.tensors[dequantize.inputs[0]]
+        if not np.array_equal(_array(model, second), _array(model, weight)):
+            raise RuntimeError("the maps' int8 rows differ from the classifier's")
+        model.buffers[second.buffer].data = None  # its bytes leave the file
+        graph.operators.remove(dequantize)
+        model.buffers.append(schema.BufferT())
+        copy.buffer = len(model.buffers) - 1
+    else:  # a float copy: its buffer is reused
+        copy.quantization = None
+    # the copy's tensor becomes the classes' scales
+    scales = np.asarray(weight.quantization.scale, np.float32)
     copy.shape = [len(scales), 1]
     copy.name = b"ClassMaps/row_scales"
     _set(model, copy, scales.reshape(-1, 1))
