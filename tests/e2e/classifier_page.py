@@ -23,6 +23,16 @@ ESPRESSO = 967
 # tests/test_int8_portability.py), so only the float head and softmax can differ.
 TOLERANCE = {"fp32": 1e-4, "fp16": 1e-4, "int8": 1e-4}
 
+# LiteRT.js (WebAssembly, XNNPACK) against native LiteRT (XNNPACK, x86) on the sample photos:
+# the absolute difference of each reference top-5 probability. fp32 is held as the ONNX fp32
+# file is (classifier_page.TOLERANCE). The int8 file's convolutions sum integers exactly in
+# both, but XNNPACK requantizes each layer's sums to 8 bits in float arithmetic, which the
+# WebAssembly build (relaxed SIMD: fused multiply-add or not, as the CPU has it) and the
+# native x86 kernels may round differently; a sum that lands on a rounding boundary moves by
+# one step of 8 bits, and the step reaches the logits (one step of the classifier's output
+# scale). Measured on the export machine: {MEASURED}; the tolerance leaves a wide margin.
+LITERT_TOLERANCE = {"fp32": TOLERANCE["fp32"], "int8": 1e-2}
+
 
 def open_classifier(page, base_url, query=""):
     page.goto(base_url + "classifier/" + query)
