@@ -157,7 +157,7 @@ def test_a_tflite_file_that_fails_its_checksum_is_refused(page, site_url, models
         route.fulfill(response=good, body=bytes(body))
 
     page.route(f"**/models/{t['file']}", corrupt)
-    open_classifier(page, site_url, f"?backend=litert&model={key}")
+    open_classifier(page, site_url, f"?backend=litert&model={key}&variant=fp32")
     choose_file(page, models_dir / "samples" / "chelsea.png")
     expect(page.get_by_role("alert").filter(has_text=re.compile(r"failed its checksum.*not used"))).to_be_visible(
         timeout=60_000)
@@ -177,7 +177,7 @@ def test_a_file_litert_cannot_open_gives_a_clear_error(page, site_url, models_di
         file="samples/chelsea.png", bytes=len(data), sha256=hashlib.sha256(data).hexdigest())
     page.route("**/models/models.json",
                lambda route: route.fulfill(status=200, content_type="application/json", body=json.dumps(edited)))
-    open_classifier(page, site_url, f"?backend=litert&model={key}")
+    open_classifier(page, site_url, f"?backend=litert&model={key}&variant=fp32")
     expect(page.get_by_role("alert").filter(has_text=re.compile(r"LiteRT\.js could not open"))).to_be_visible(
         timeout=60_000)
     expect(page.get_by_role("status", name="Model status")).to_have_text("No model loaded.")
@@ -193,7 +193,7 @@ def test_bad_image_is_refused_then_litert_keeps_working(page, watch, site_url, m
     expect(alert).to_be_visible()
     expect(results(page)).to_contain_text("not classified")
     choose_file(page, models_dir / "samples" / "chelsea.png")
-    wait_for_answer(page, shown(manifest, key), "fp32")
+    wait_for_answer(page, shown(manifest, key), "int8")  # the default variant, as a .tflite file
     assert top5(page)[0][0] in CAT_CLASSES
     expect(alert).to_have_count(0)
     assert watch.foreign_requests() == []
@@ -205,7 +205,8 @@ def test_a_build_without_tflite_files_offers_onnxruntime_web_only(page, site_url
     choice is disabled and says why, and ?backend=litert falls back to onnxruntime-web."""
     edited = json.loads(json.dumps(manifest))
     for m in edited["models"].values():
-        m["variants"].get("fp32", {}).pop("tflite", None)
+        for v in m["variants"].values():
+            v.pop("tflite", None)
     page.route("**/models/models.json",
                lambda route: route.fulfill(status=200, content_type="application/json", body=json.dumps(edited)))
     key = pretrained(manifest)[0]
@@ -220,7 +221,7 @@ def test_a_build_without_tflite_files_offers_onnxruntime_web_only(page, site_url
 
 def test_a_second_visit_takes_the_tflite_file_from_the_cache(page, site_url, models_dir, manifest):
     key = with_tflite(manifest)[0]
-    t = manifest["models"][key]["variants"]["fp32"]["tflite"]
+    t = manifest["models"][key]["variants"]["int8"]["tflite"]  # the default variant's
     fetched = []
     page.on("request", lambda r: r.url.endswith(f"/models/{t['file']}") and fetched.append(r.url))
     timings = page.get_by_role("table", name="Timings")
@@ -228,7 +229,7 @@ def test_a_second_visit_takes_the_tflite_file_from_the_cache(page, site_url, mod
     for visit in ("first", "second"):
         open_classifier(page, site_url, f"?backend=litert&model={key}")
         choose_file(page, models_dir / "samples" / "chelsea.png")
-        wait_for_answer(page, shown(manifest, key), "fp32")
+        wait_for_answer(page, shown(manifest, key), "int8")
         if visit == "first":
             expect(download).to_contain_text(fmt_bytes(t["bytes"]))
     expect(download).to_contain_text("from the browser's cache")
