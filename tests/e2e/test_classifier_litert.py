@@ -148,7 +148,7 @@ def test_switching_runtime_back_and_forth(page, site_url, models_dir, manifest):
 
 def test_a_tflite_file_that_fails_its_checksum_is_refused(page, site_url, models_dir, manifest):
     key = with_tflite(manifest)[0]
-    t = manifest["models"][key]["variants"]["fp32"]["tflite"]
+    t = manifest["models"][key]["variants"]["int8"]["tflite"]  # the default variant's, the smaller file
 
     def corrupt(route):
         good = route.fetch()
@@ -157,14 +157,14 @@ def test_a_tflite_file_that_fails_its_checksum_is_refused(page, site_url, models
         route.fulfill(response=good, body=bytes(body))
 
     page.route(f"**/models/{t['file']}", corrupt)
-    open_classifier(page, site_url, f"?backend=litert&model={key}&variant=fp32")
+    open_classifier(page, site_url, f"?backend=litert&model={key}")
     choose_file(page, models_dir / "samples" / "chelsea.png")
     expect(page.get_by_role("alert").filter(has_text=re.compile(r"failed its checksum.*not used"))).to_be_visible(
         timeout=60_000)
     expect(page.get_by_role("status", name="Model status")).to_have_text("No model loaded.")
     page.unroute(f"**/models/{t['file']}")
     page.get_by_role("button", name="Retry").click()
-    wait_for_answer(page, shown(manifest, key), "fp32")
+    wait_for_answer(page, shown(manifest, key), "int8")
     assert top5(page)[0][0] in CAT_CLASSES
 
 
