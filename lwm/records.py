@@ -340,10 +340,23 @@ class OptimizedCopy(Record):
 
 
 @dataclass(frozen=True, kw_only=True)
+class TfliteCalibration(Record):
+    """How the int8 .tflite file was quantized (export/tflite.py's quantize)."""
+
+    quantizer: str = doc("the package that quantized it, with its version")
+    method: str = doc('"minmax": each activation\'s range is the min and max over the calibration images')
+    images: int = doc("calibration images (the export's calibration photos, never a validation one)")
+    bias_correction: bool = doc("each layer's bias corrected for the shift its rounded weights cause")
+    seconds: float = doc("wall time of the calibration, quantization and bias correction")
+
+
+@dataclass(frozen=True, kw_only=True)
 class TfliteCopy(Record):
-    """The same model as a LiteRT flatbuffer for LiteRT.js, converted from the PyTorch module
-    (not from the ONNX file) by export/tflite.py in its own venv, pretrained models only;
-    absent when that step has not run. A re-export of the model's ONNX files drops it."""
+    """The same model as a LiteRT flatbuffer for LiteRT.js, pretrained models only; absent
+    when that step has not run. A re-export of the model's ONNX files drops it. The fp32 file
+    is converted from the PyTorch module (not from the ONNX file) by export/tflite.py in its
+    own venv; the int8 file is that fp32 file statically quantized (8-bit weights and
+    activations, float input and outputs)."""
 
     file: str = doc("file name in the manifest's folder")
     bytes: int = doc("size")
@@ -356,6 +369,12 @@ class TfliteCopy(Record):
     validation: Agreement = doc("LiteRT's interpreter against PyTorch fp32")
     latency_ms: dict[str, Latency] = doc("LiteRT's interpreter with XNNPACK, by thread count, timed as onnxruntime is")
     reference_top5: dict[str, list[ClassProb]] = doc("each sample photo's five best classes, by sample id")
+    maps: CamOutputs | None = doc("the class activation map outputs, named as in the ONNX files, when the model has "
+                                  "maps", optional=True)
+    cam: CamParity | None = doc("its maps against PyTorch's, when it has maps", optional=True)
+    calibration: TfliteCalibration | None = doc("int8 only: how it was quantized", optional=True)
+    targets: Int8Targets | None = doc("int8 only: its size against the fp32 .tflite file's and its agreement, "
+                                      "against the targets", optional=True)
     export_key: str = doc("hash of everything the file and its figures depend on (export/tflite.py)")
     export_seconds: float = doc("wall time of the conversion, validation and timing")
 
@@ -378,7 +397,7 @@ class Variant(Record):
     portable: bool | None = doc(
         "int8 only: true when no layer can saturate on any CPU (export/convert.py's saturation_risks)", optional=True)
     optimized: OptimizedCopy | None = doc("the copy the browser loads (int8)", optional=True)
-    tflite: TfliteCopy | None = doc("fp32 only: the LiteRT copy", optional=True)
+    tflite: TfliteCopy | None = doc("fp32 and int8: the LiteRT copy", optional=True)
 
 
 @dataclass(frozen=True, kw_only=True)

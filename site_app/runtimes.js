@@ -4,8 +4,8 @@
 // (where onnxruntime-web, the default, is left out). No DOM.
 //
 // onnxruntime-web runs on WebAssembly or, if the reader opts in, WebGPU: `backend(webgpu)` is
-// the worker's INIT backend (messages.js). LiteRT.js opens the fp32 variant's .tflite copy,
-// where `make tflite` made one.
+// the worker's INIT backend (messages.js). LiteRT.js opens a variant's .tflite copy (fp32 and
+// int8), where `make tflite` made one.
 
 const ORT = {
   id: 'ort',
@@ -31,10 +31,10 @@ const LITERT = {
   label: 'LiteRT.js',
   latencyLabel: 'LiteRT',
   missing: 'No LiteRT (.tflite) copy in this build',
-  hasMaps: false,
-  noMaps: 'LiteRT.js runs the .tflite copy of the model, which has no map outputs',
+  hasMaps: true, // the .tflite files carry the same map outputs (export/tflite.py)
   backend: () => 'litert',
-  variants: (entry) => (entry.variants.fp32?.tflite ? ['fp32'] : []),
+  // in the exporter's order, as the ONNX variants
+  variants: (entry) => Object.keys(entry.variants).filter((v) => entry.variants[v].tflite),
   file: (entry, variant) => entry.variants[variant].tflite,
   fileKind: (variant) => `${variant} .tflite`,
   downloadFile: (entry, variant) => entry.variants[variant].tflite,

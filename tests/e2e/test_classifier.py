@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 from classifier_page import (
     CAT_CLASSES,
     ESPRESSO,
+    LITERT_TOLERANCE,
     TOLERANCE,
     choose_file,
     choose_model,
@@ -166,7 +167,8 @@ def test_compare_all_models_on_one_image(page, site_url, manifest):
     rows = table.locator("tbody tr")
     # every ONNX file with onnxruntime-web, then every .tflite copy with LiteRT.js (a second worker)
     expected = [("ort", k, v) for k in pretrained(manifest) for v in manifest["models"][k]["variants"]]
-    expected += [("litert", k, "fp32") for k in pretrained(manifest) if "tflite" in manifest["models"][k]["variants"]["fp32"]]
+    expected += [("litert", k, v) for k in pretrained(manifest) for v, f in manifest["models"][k]["variants"].items()
+                 if "tflite" in f]
     assert rows.count() == len(expected)
     for i, (runtime, key, variant) in enumerate(expected):
         row = rows.nth(i)
@@ -176,7 +178,8 @@ def test_compare_all_models_on_one_image(page, site_url, manifest):
         assert row.get_attribute("data-runtime") == runtime
         expect(row.locator("td").nth(1)).to_have_text("LiteRT.js" if runtime == "litert" else "onnxruntime-web")
         assert int(row.get_attribute("data-index")) == ref["index"]
-        assert abs(float(row.get_attribute("data-prob")) - ref["prob"]) <= TOLERANCE[variant]
+        tolerance = LITERT_TOLERANCE if runtime == "litert" else TOLERANCE
+        assert abs(float(row.get_attribute("data-prob")) - ref["prob"]) <= tolerance[variant]
         expect(row).to_contain_text(manifest["classes"][ref["index"]])
         # the real-time column judges the time shown beside it against the manifest's budget
         ms = float(row.get_attribute("data-ms"))
@@ -184,10 +187,10 @@ def test_compare_all_models_on_one_image(page, site_url, manifest):
         fits = ms <= manifest["realtime"]["budget_ms"]
         assert row.get_attribute("data-realtime") == str(fits).lower()
         expect(row.locator("td").nth(6)).to_have_text("yes" if fits else "no")
-        # a small copy of the photo with the model's map of its answer, described in words;
-        # the .tflite copies that LiteRT.js runs have no map outputs, and the cell says so
+        # a small copy of the photo with the model's map of its answer, described in words
+        # (the .tflite copies carry the same map outputs as the ONNX files)
         where = row.locator("td").nth(8)
-        if runtime == "ort" and manifest["models"][key]["cam"]["kind"]:
+        if manifest["models"][key]["cam"]["kind"] and (runtime == "ort" or v["tflite"].get("maps")):
             thumb = where.get_by_role("img", name=re.compile(rf"^Map of {re.escape(shown(manifest, key))} \({variant}\): "
                                                              r"strongest in the .+ of the photo"))
             expect(thumb).to_be_visible()

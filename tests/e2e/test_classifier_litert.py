@@ -1,8 +1,9 @@
 """The classifier with LiteRT.js, the second CPU runtime, used as a reader uses it.
 
 The reader picks "LiteRT.js" under Runtime (or opens ?backend=litert); the worker then runs
-each model's .tflite copy (`make tflite`) through the same checks as the ONNX files. The
-reference probabilities are the ones export/tflite.py computed with LiteRT's interpreter.
+each model's .tflite copies (`make tflite`: fp32 and int8) through the same checks as the
+ONNX files. The reference probabilities are the ones export/tflite.py computed with LiteRT's
+native interpreter.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from playwright.sync_api import expect
 from lwm_format import fmt_bytes
 from classifier_page import (
     CAT_CLASSES,
-    TOLERANCE,
+    LITERT_TOLERANCE,
     choose_file,
     classify_sample,
     diagnostic,
@@ -33,8 +34,12 @@ from classifier_page import (
 pytestmark = [pytest.mark.e2e, pytest.mark.without_service_worker]
 
 
+def tflite_variants(manifest, key):
+    return [v for v, f in manifest["models"][key]["variants"].items() if "tflite" in f]
+
+
 def with_tflite(manifest):
-    keys = [k for k in pretrained(manifest) if "tflite" in manifest["models"][k]["variants"]["fp32"]]
+    keys = [k for k in pretrained(manifest) if tflite_variants(manifest, k)]
     if not keys:
         pytest.fail("no .tflite copy in models.json: run `make tflite` (make test does)")
     return keys
@@ -44,26 +49,34 @@ def choose_litert(page):
     page.get_by_role("radio", name=re.compile(r"^LiteRT\.js")).check()
 
 
-def test_litert_matches_pytorch_on_every_sample(page, watch, site_url, manifest):
-    """fp32 .tflite in the browser against LiteRT's interpreter at export, on every sample."""
+def test_litert_matches_native_litert_on_every_sample(page, watch, site_url, manifest):
+    """Each .tflite file (fp32, int8) in the browser against LiteRT's native interpreter at
+    export, on every sample, within LITERT_TOLERANCE; the int8 file's maps are shown."""
     open_classifier(page, site_url)
     choose_litert(page)
     checked = 0
     for key in with_tflite(manifest):
         page.get_by_role("radio", name=shown(manifest, key), exact=True).check()
-        t = manifest["models"][key]["variants"]["fp32"]["tflite"]
-        for sample in manifest["samples"]:
-            classify_sample(page, sample)
-            wait_for_answer(page, shown(manifest, key), "fp32")
-            got = dict(top5(page))
-            ref = t["reference_top5"][sample["id"]]
-            where = f"{key} tflite {sample['id']}"
-            assert top5(page)[0][0] == ref[0]["index"], where
-            for r in ref:
-                assert abs(got.get(r["index"], 0.0) - r["prob"]) <= TOLERANCE["fp32"], (where, r)
-            checked += 1
-        assert diagnostic(page, "Model file") == t["file"]
-    assert checked == len(with_tflite(manifest)) * len(manifest["samples"])
+        for variant in tflite_variants(manifest, key):
+            page.get_by_role("radio", name=re.compile(rf"^{variant} · ")).check()
+            t = manifest["models"][key]["variants"][variant]["tflite"]
+            for sample in manifest["samples"]:
+                classify_sample(page, sample)
+                wait_for_answer(page, shown(manifest, key), variant)
+                got = dict(top5(page))
+                ref = t["reference_top5"][sample["id"]]
+                where = f"{key} {variant} tflite {sample['id']}"
+                assert top5(page)[0][0] == ref[0]["index"], where
+                for r in ref:
+                    diff = abs(got.get(r["index"], 0.0) - r["prob"])
+                    print(f"{where}: class {r['index']} |browser - native| {diff:.2e}")
+                    assert diff <= LITERT_TOLERANCE[variant], (where, r)
+                checked += 1
+            assert diagnostic(page, "Model file") == t["file"]
+    assert checked == sum(len(tflite_variants(manifest, k)) for k in with_tflite(manifest)) * len(manifest["samples"])
+    # the int8 file's maps, as the ONNX files' (the last model's last sample)
+    page.get_by_label("Show the class activation map on the photo").check()
+    expect(page.get_by_role("img", name=re.compile(r"^Class activation map of .*int8"))).to_be_visible()
     assert diagnostic(page, "Execution provider") == "litert"
     assert diagnostic(page, "Threads in use") == "2"
     assert diagnostic(page, "WebAssembly file") == "litert_wasm_threaded_internal.wasm"
@@ -72,16 +85,18 @@ def test_litert_matches_pytorch_on_every_sample(page, watch, site_url, manifest)
     assert watch.errors == []
 
 
-def test_address_opens_litert_and_only_fp32_tflite_is_offered(page, site_url, models_dir, manifest):
+def test_address_opens_litert_and_only_the_tflite_variants_are_offered(page, site_url, models_dir, manifest):
     keys = with_tflite(manifest)
     requests = []
     page.on("request", lambda r: requests.append(r.url))
     open_classifier(page, site_url, f"?backend=litert&model={keys[0]}&variant=int8")
     expect(page.get_by_role("radio", name=re.compile(r"^LiteRT\.js"))).to_be_checked()
-    t = manifest["models"][keys[0]]["variants"]["fp32"]["tflite"]
-    # one variant, with the size of the .tflite file it downloads
-    expect(page.get_by_role("radio", name=f"fp32 · {fmt_bytes(t['bytes'])}")).to_be_checked()
-    expect(page.get_by_role("radio", name=re.compile(r"^int8\b"))).to_have_count(0)
+    variants = manifest["models"][keys[0]]["variants"]
+    t = variants["int8"]["tflite"]
+    # the variants that have a .tflite file, each with the size of the file it downloads
+    expect(page.get_by_role("radio", name=f"int8 · {fmt_bytes(t['bytes'])}")).to_be_checked()
+    expect(page.get_by_role("radio", name=f"fp32 · {fmt_bytes(variants['fp32']['tflite']['bytes'])}")).to_be_enabled()
+    expect(page.get_by_role("radio", name=re.compile(r"^fp16\b"))).to_have_count(0)
     if not all(m["pretrained"] for m in manifest["models"].values()):
         page.get_by_text(re.compile(r"^Not classifiers in this build")).click()  # unfold the untrained
     for key in manifest["models"]:
@@ -92,14 +107,14 @@ def test_address_opens_litert_and_only_fp32_tflite_is_offered(page, site_url, mo
             expect(radio).to_be_disabled()
     expect(page.get_by_label("Run on the GPU with WebGPU")).to_be_disabled()
     choose_file(page, models_dir / "samples" / "chelsea.png")
-    wait_for_answer(page, shown(manifest, keys[0]), "fp32")
+    wait_for_answer(page, shown(manifest, keys[0]), "int8")
     assert top5(page)[0][0] in CAT_CLASSES
     # onnxruntime-web's runtime was never fetched: the page started no early worker for it
     assert [u.rsplit("/", 1)[-1] for u in requests if u.endswith((".onnx", ".tflite"))] == [t["file"]]
     assert not any("ort-wasm" in u or "ort.wasm" in u for u in requests)
     # the address keeps the reader's runtime and says which variant is running
     expect(page).to_have_url(re.compile(r"[?&]backend=litert(&|$)"))
-    expect(page).to_have_url(re.compile(r"[?&]variant=fp32(&|$)"))
+    expect(page).to_have_url(re.compile(r"[?&]variant=int8(&|$)"))
 
 
 def test_switching_runtime_back_and_forth(page, site_url, models_dir, manifest):
@@ -109,9 +124,12 @@ def test_switching_runtime_back_and_forth(page, site_url, models_dir, manifest):
     wait_for_answer(page, shown(manifest, key), "int8")
     choose_litert(page)
     expect(results(page)).to_contain_text("Reading coffee.png")  # the same photo, again
-    wait_for_answer(page, shown(manifest, key), "fp32")
+    wait_for_answer(page, shown(manifest, key), "int8")  # the same variant, as a .tflite file
     assert diagnostic(page, "Execution provider") == "litert"
+    assert diagnostic(page, "Model file") == manifest["models"][key]["variants"]["int8"]["tflite"]["file"]
     expect(page).to_have_url(re.compile(r"backend=litert"))
+    page.get_by_role("radio", name=re.compile(r"^fp32 · ")).check()
+    wait_for_answer(page, shown(manifest, key), "fp32")
     page.get_by_role("radio", name="onnxruntime-web").check()
     expect(results(page)).to_contain_text("Reading coffee.png")
     wait_for_answer(page, shown(manifest, key), "fp32")
@@ -122,7 +140,7 @@ def test_switching_runtime_back_and_forth(page, site_url, models_dir, manifest):
 
 def test_a_tflite_file_that_fails_its_checksum_is_refused(page, site_url, models_dir, manifest):
     key = with_tflite(manifest)[0]
-    t = manifest["models"][key]["variants"]["fp32"]["tflite"]
+    t = manifest["models"][key]["variants"]["int8"]["tflite"]  # the default variant's, the smaller file
 
     def corrupt(route):
         good = route.fetch()
@@ -138,7 +156,7 @@ def test_a_tflite_file_that_fails_its_checksum_is_refused(page, site_url, models
     expect(page.get_by_role("status", name="Model status")).to_have_text("No model loaded.")
     page.unroute(f"**/models/{t['file']}")
     page.get_by_role("button", name="Retry").click()
-    wait_for_answer(page, shown(manifest, key), "fp32")
+    wait_for_answer(page, shown(manifest, key), "int8")
     assert top5(page)[0][0] in CAT_CLASSES
 
 
@@ -151,7 +169,7 @@ def test_a_file_litert_cannot_open_gives_a_clear_error(page, site_url, models_di
         file="samples/chelsea.png", bytes=len(data), sha256=hashlib.sha256(data).hexdigest())
     page.route("**/models/models.json",
                lambda route: route.fulfill(status=200, content_type="application/json", body=json.dumps(edited)))
-    open_classifier(page, site_url, f"?backend=litert&model={key}")
+    open_classifier(page, site_url, f"?backend=litert&model={key}&variant=fp32")
     expect(page.get_by_role("alert").filter(has_text=re.compile(r"LiteRT\.js could not open"))).to_be_visible(
         timeout=60_000)
     expect(page.get_by_role("status", name="Model status")).to_have_text("No model loaded.")
@@ -167,7 +185,7 @@ def test_bad_image_is_refused_then_litert_keeps_working(page, watch, site_url, m
     expect(alert).to_be_visible()
     expect(results(page)).to_contain_text("not classified")
     choose_file(page, models_dir / "samples" / "chelsea.png")
-    wait_for_answer(page, shown(manifest, key), "fp32")
+    wait_for_answer(page, shown(manifest, key), "int8")  # the default variant, as a .tflite file
     assert top5(page)[0][0] in CAT_CLASSES
     expect(alert).to_have_count(0)
     assert watch.foreign_requests() == []
@@ -179,7 +197,8 @@ def test_a_build_without_tflite_files_offers_onnxruntime_web_only(page, site_url
     choice is disabled and says why, and ?backend=litert falls back to onnxruntime-web."""
     edited = json.loads(json.dumps(manifest))
     for m in edited["models"].values():
-        m["variants"].get("fp32", {}).pop("tflite", None)
+        for v in m["variants"].values():
+            v.pop("tflite", None)
     page.route("**/models/models.json",
                lambda route: route.fulfill(status=200, content_type="application/json", body=json.dumps(edited)))
     key = pretrained(manifest)[0]
@@ -194,7 +213,7 @@ def test_a_build_without_tflite_files_offers_onnxruntime_web_only(page, site_url
 
 def test_a_second_visit_takes_the_tflite_file_from_the_cache(page, site_url, models_dir, manifest):
     key = with_tflite(manifest)[0]
-    t = manifest["models"][key]["variants"]["fp32"]["tflite"]
+    t = manifest["models"][key]["variants"]["int8"]["tflite"]  # the default variant's
     fetched = []
     page.on("request", lambda r: r.url.endswith(f"/models/{t['file']}") and fetched.append(r.url))
     timings = page.get_by_role("table", name="Timings")
@@ -202,7 +221,7 @@ def test_a_second_visit_takes_the_tflite_file_from_the_cache(page, site_url, mod
     for visit in ("first", "second"):
         open_classifier(page, site_url, f"?backend=litert&model={key}")
         choose_file(page, models_dir / "samples" / "chelsea.png")
-        wait_for_answer(page, shown(manifest, key), "fp32")
+        wait_for_answer(page, shown(manifest, key), "int8")
         if visit == "first":
             expect(download).to_contain_text(fmt_bytes(t["bytes"]))
     expect(download).to_contain_text("from the browser's cache")
