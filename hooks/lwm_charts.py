@@ -375,49 +375,66 @@ def roofline(
     out += _axes(left, right, top, bottom, height, px, py, _log_ticks(x_lo, x_hi, right - left, _text_w("1000")),
                  _log_ticks(y_lo, y_hi, bottom - top, 3 * TEXT), fmt, fmt,
                  "MACs per byte moved (log)", "GMAC/s (log)")
-    out.append(f'<text class="lwm-tick" x="{right - 4}" y="{py(compute) - 8:.1f}" text-anchor="end">'
-               f"{escape(f'MatMul {compute:.0f} GMAC/s')}</text>")
+    # the compute roof's label at the left, where the sloped roofs are still far below it
+    matmul = f"MatMul {compute:.0f} GMAC/s"
+    out.append(f'<text class="lwm-tick" x="{left + 6}" y="{py(compute) - 8:.1f}">{escape(matmul)}</text>')
+    taken = [(left + 6, py(compute) - 8 - TEXT + 2, left + 6 + _text_w(matmul), py(compute) - 6)]
+    lines: list[tuple[float, float]] = []  # points along the roofs, which no label may cover
     for i, (label, bw) in enumerate(roofs):
         # bandwidth-bound up to the ridge, compute-bound after; clipped to the plot
         start_x = max(x_lo, y_lo / bw)
         ridge = compute / bw
         roof = [(start_x, bw * start_x), (ridge, compute), (x_hi, compute)]
         dash = ' stroke-dasharray="6 4"' if i else ""
+        for (xa, ya), (xb, yb) in zip(roof, roof[1:]):
+            lines += [(px(xa) + (px(xb) - px(xa)) * t / 40, py(ya) + (py(yb) - py(ya)) * t / 40) for t in range(41)]
         out.append(f'<polyline class="lwm-roof"{dash} points="{" ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in roof)}">'
                    f"<title>{escape(f'{label}: {bw:.1f} GB/s × intensity, at most {compute:.1f} GMAC/s')}</title></polyline>")
         # the label under the slope, a quarter of the way up: the line rises away from it
         at = 10 ** (math.log10(start_x) + 0.25 * (math.log10(ridge) - math.log10(start_x)))
-        out.append(f'<text class="lwm-tick" x="{px(at) + 6:.1f}" y="{py(bw * at) + 16:.1f}">'
-                   f"{escape(f'{label} {bw:.0f} GB/s')}</text>")
+        text = f"{label} {bw:.0f} GB/s"
+        out.append(f'<text class="lwm-tick" x="{px(at) + 6:.1f}" y="{py(bw * at) + 16:.1f}">{escape(text)}</text>')
+        taken.append((px(at) + 6, py(bw * at) + 4, px(at) + 6 + _text_w(text), py(bw * at) + 18))
     centres = [(px(x), py(y)) for _, x, y in points]
     for (label, x, y), (cx, cy) in zip(points, centres):
         out.append(f'<circle class="lwm-point lwm-light" cx="{cx:.1f}" cy="{cy:.1f}" r="5">'
                    f"<title>{escape(f'{label}: {x:.2f} MACs per byte, {y:.1f} GMAC/s')}</title></circle>")
-    out += _place_labels([p[0] for p in points], centres)
+    out += _place_labels([p[0] for p in points], centres, taken, lines)
     out.append("</svg>")
     return "".join(out)
 
 
-def _place_labels(labels: Sequence[str], centres: Sequence[tuple[float, float]]) -> list[str]:
-    """Each label at the first spot beside its point that overlaps no other label and no point."""
-    boxes: list[tuple[float, float, float, float]] = []
+def _place_labels(labels: Sequence[str], centres: Sequence[tuple[float, float]],
+                  taken: Sequence[tuple[float, float, float, float]] = (),
+                  lines: Sequence[tuple[float, float]] = ()) -> list[str]:
+    """Each label at the first spot beside its point that overlaps no other label, no point,
+    none of the ``taken`` boxes and none of the points along ``lines``; below the point first,
+    as the points of a roofline sit under their roof."""
+    boxes: list[tuple[float, float, float, float]] = list(taken)
     out = []
 
     def free(box) -> bool:
         x0, y0, x1, y1 = box
-        return not any(x0 < b[2] and b[0] < x1 and y0 < b[3] and b[1] < y1 for b in boxes) and not any(
-            x0 - 5 < cx < x1 + 5 and y0 - 5 < cy < y1 + 5 for cx, cy in centres)
+        return (not any(x0 < b[2] and b[0] < x1 and y0 < b[3] and b[1] < y1 for b in boxes)
+                and not any(x0 - 5 < cx < x1 + 5 and y0 - 5 < cy < y1 + 5 for cx, cy in centres)
+                and not any(x0 - 1 < lx < x1 + 1 and y0 - 1 < ly < y1 + 1 for lx, ly in lines))
 
     for label, (cx, cy) in sorted(zip(labels, centres), key=lambda lc: lc[1][1]):
         w = _text_w(label)
-        candidates = [(cx + 8, cy + 4, "start"), (cx - 8, cy + 4, "end"), (cx + 8, cy - 9, "start"),
-                      (cx - 8, cy - 9, "end"), (cx + 8, cy + 17, "start"), (cx - 8, cy + 17, "end"),
-                      (cx, cy - 10, "middle"), (cx, cy + 20, "middle")]
+        candidates = [(cx + 8, cy + 17, "start"), (cx - 8, cy + 17, "end"), (cx + 8, cy + 4, "start"),
+                      (cx - 8, cy + 4, "end"), (cx, cy + 20, "middle"), (cx + 8, cy - 9, "start"),
+                      (cx - 8, cy - 9, "end"), (cx, cy - 10, "middle"), (cx, cy + 33, "middle"),
+                      (cx - 8, cy + 30, "end"), (cx + 8, cy + 30, "start")]
+        fits = []  # the spots inside the chart; the first free one, else the first of them
         for tx, ty, anchor in candidates:
             x0 = tx if anchor == "start" else tx - w if anchor == "end" else tx - w / 2
             box = (x0, ty - TEXT + 2, x0 + w, ty + 2)
-            if x0 >= 0 and x0 + w <= WIDTH and free(box):
-                break
+            if x0 >= 0 and x0 + w <= WIDTH:
+                fits.append((tx, ty, anchor, box))
+                if free(box):
+                    break
+        else:
+            tx, ty, anchor, box = fits[0]
         boxes.append(box)
         out.append(f'<text class="lwm-point-label" x="{tx:.1f}" y="{ty:.1f}" text-anchor="{anchor}">{escape(label)}</text>')
     return out
