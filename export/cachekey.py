@@ -58,13 +58,14 @@ KEYED_LWM = {
         "EFFICIENTNET_STEM_CH", "EFFICIENTNET_HEAD_CH", "EFFICIENTNET_B", "EFFICIENTNET_LITE", "efficientnet_stages",
     ),
     "catalog": ("is_lightweight", "LIGHTWEIGHT_MAX_PARAMS", "LIGHTWEIGHT_MAX_MACS"),
-    "constants": ("VARIANTS", "google_crop_fraction"),  # the variants; the Lite cards' crop share
+    "constants": ("VARIANTS", "google_crop_fraction", "LAYER_KINDS"),  # the variants; the Lite cards' crop share; the profile's kinds
     # the records a model's entry is written from (their fields, types, defaults and methods,
     # not the docs on the fields), the preprocessing constants and the agreement threshold
     "records": (
         "AgainstVariant", "Agreement", "CONFIDENT", "Calibration", "CamMaps", "CamOutputs", "CamParity",
-        "Citation", "ClassProb", "IMAGENET_MEAN", "IMAGENET_STD", "Int8Targets", "LargestActivation", "Latency",
-        "LayerRow", "ModelEntry", "ModelWeights", "NoCam", "OptimizedCopy", "Preprocess", "Pruning", "PruningRow",
+        "Ceilings", "Citation", "ClassProb", "IMAGENET_MEAN", "IMAGENET_STD", "Int8Targets", "LargestActivation", "Latency",
+        "LayerPart", "LayerRow", "ModelEntry", "ModelWeights", "NoCam", "OptimizedCopy", "Preprocess", "Profile",
+        "Pruning", "PruningRow",
         "Published", "Record", "TensorSpec", "Variant", "WeightsMeta",
     ),
 }

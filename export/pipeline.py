@@ -40,11 +40,11 @@ import onnx
 
 from lwm import catalog
 from lwm.records import (
-    AgainstVariant, Calibration, CamMaps, LargestActivation, LayerRow, Latency, ModelEntry, ModelWeights, NoCam,
-    OptimizedCopy, TensorSpec, Variant,
+    AgainstVariant, Calibration, CamMaps, Ceilings, LargestActivation, LayerPart, LayerRow, Latency, ModelEntry,
+    ModelWeights, NoCam, OptimizedCopy, Profile, TensorSpec, Variant,
 )
 
-from . import cam, convert, measure, prune
+from . import cam, convert, measure, profile, prune
 from .cachekey import export_key, reusable
 from .evaluation import agreement, int8_targets, run_onnx, run_torch, top5
 from .options import ExportOptions, Weights, resolve_weights
@@ -197,7 +197,15 @@ def measure_model(model, name: str, size: int, fp32_path: Path) -> dict:
     # the docs pages show the rows beside the totals: a block the walk misses must not pass
     if (sum(r["params"] for r in layers), sum(r["macs"] for r in layers)) != (params, macs):
         raise RuntimeError(f"{name}: the layer rows do not sum to the model's parameters and MACs")
-    fp32_stats = measure.graph_stats(onnx.load(str(fp32_path)), (convert.OUTPUT_NAME,))
+    fp32_proto = onnx.load(str(fp32_path))
+    # each row's nodes by kind, counted on the graph: they must hold the MACs PyTorch counted
+    parts = profile.layer_parts(measure.only_outputs(fp32_proto, (convert.OUTPUT_NAME,)),
+                                profile.se_paths(model), [r["path"] for r in layers])
+    for row, kinds in zip(layers, parts):
+        if sum(p["macs"] for p in kinds.values()) != row["macs"]:
+            raise RuntimeError(f"{name}: the graph's nodes of {row['path']} do not hold its MACs")
+        row["parts"] = [LayerPart(kind=k, **kinds[k]) for k in profile.KINDS if k in kinds]
+    fp32_stats = measure.graph_stats(fp32_proto, (convert.OUTPUT_NAME,))
     return {
         "is_lightweight": catalog.is_lightweight(params, macs),
         "params": params,
@@ -219,7 +227,8 @@ def _export_files_in_worker(name: str, weights: Weights, opts: ExportOptions) ->
 # Phase 2: latency, one model at a time
 # ---------------------------------------------------------------------------------------
 def measure_latency(entry: ModelEntry, opts: ExportOptions) -> ModelEntry:
-    """Time every variant of ``entry`` with onnxruntime on the CPU; fills ``latency_ms``."""
+    """Time every variant of ``entry`` with onnxruntime on the CPU; fills ``latency_ms``, and
+    for the fp32 file ``profile`` (export/profile.py: where the time goes, on one thread)."""
     t0 = time.perf_counter()
     size = entry.preprocess.input_size
     variants = {
@@ -229,8 +238,23 @@ def measure_latency(entry: ModelEntry, opts: ExportOptions) -> ModelEntry:
         })
         for name, v in entry.variants.items()
     }
+    variants["fp32"] = replace(variants["fp32"], profile=profile_fp32(entry, opts))
     return replace(entry, variants=variants,
                    export_seconds=round(entry.export_seconds + time.perf_counter() - t0, 1))
+
+
+def profile_fp32(entry: ModelEntry, opts: ExportOptions) -> Profile:
+    """The fp32 file's per-layer profile, with the machine's ceilings measured just before it."""
+    import torch
+
+    t0 = time.perf_counter()
+    with torch.device("meta"):  # the modules' classes and paths only: no weights are made
+        se = profile.se_paths(get_entry(entry.name).builder())
+    size = entry.preprocess.input_size
+    limits = profile.ceilings()
+    found = profile.profile_variant(Path(opts.out_dir) / entry.variants["fp32"].file, se,
+                                    [r.path for r in entry.layers], (1, 3, size, size), convert.OUTPUT_NAME)
+    return Profile(threads=1, **found, ceilings=Ceilings(**limits), seconds=round(time.perf_counter() - t0, 1))
 
 
 def _expected_cost(name: str) -> float:

@@ -289,3 +289,152 @@ def lines(
         out.append(f'<text class="lwm-value" x="{px(xs[-1]) + 9:.1f}" y="{y + 3.5:.1f}">{escape(series[i][2][-1])}</text>')
     out.append("</svg>")
     return "".join(out)
+
+
+def stacked_shares(
+    chart_id: str,
+    title: str,
+    desc: str,
+    categories: Sequence[str],  # one group per category (model)
+    segments: Sequence[str],  # the parts each bar is split into (kinds of layer)
+    values: Sequence[Sequence[Sequence[float]]],  # [category][bar][segment], each bar's shares sum to 1
+    bars: Sequence[str],  # the bars of a group, e.g. ("MACs", "time")
+) -> str:
+    """Per category a group of horizontal bars, each split into segments that sum to 100 %."""
+    legend, legend_h = _legend(
+        [(name, lambda x, y, i=i: f'<rect class="lwm-k{i}" x="{x + 6}" y="{y - 6}" width="12" height="12"/>')
+         for i, name in enumerate(segments)], MARGIN["left"] - 40, MARGIN["top"])
+    bar_h, gap = 14, 10
+    group_h = bar_h * len(bars) + gap
+    top = MARGIN["top"] + legend_h
+    height = round(top + group_h * len(categories) + MARGIN["bottom"])
+    left = min(LEFT_LABELS, 12 + max(_text_w(c) for c in categories))
+    bar_label_w = _text_w(max(bars, key=len)) + 6
+    x0, right = left + bar_label_w, WIDTH - MARGIN["right"]
+    bottom = height - MARGIN["bottom"]
+
+    def px(v: float) -> float:
+        return x0 + v * (right - x0)
+
+    out = [_svg_open(chart_id, title, desc, height)] + legend
+    for t in (0, 0.5, 1):
+        out.append(f'<line class="lwm-grid" x1="{px(t):.1f}" x2="{px(t):.1f}" y1="{top}" y2="{bottom}"/>')
+        out.append(f'<text class="lwm-tick" x="{px(t):.1f}" y="{bottom + 16}" text-anchor="middle">{t:.0%}</text>')
+    for gi, cat in enumerate(categories):
+        gy = top + gi * group_h
+        out.append(f'<text class="lwm-tick" x="{left - 8}" y="{gy + bar_h * len(bars) / 2 + 4:.1f}" '
+                   f'text-anchor="end">{escape(cat)}</text>')
+        for bi, bar in enumerate(bars):
+            y = gy + bi * bar_h
+            out.append(f'<text class="lwm-tick" x="{x0 - 4}" y="{y + bar_h - 3}" text-anchor="end">{escape(bar)}</text>')
+            at = 0.0
+            for si, (seg, v) in enumerate(zip(segments, values[gi][bi])):
+                if v <= 0:
+                    continue
+                out.append(f'<rect class="lwm-k{si}" x="{px(at):.1f}" y="{y}" width="{max(px(at + v) - px(at), 0.5):.1f}" '
+                           f'height="{bar_h - 2}"><title>{escape(f"{cat}, {bar}: {seg} {v:.1%}")}</title></rect>')
+                at += v
+    out.append(f'<line class="lwm-axis" x1="{x0}" x2="{x0}" y1="{top}" y2="{bottom}"/>')
+    out.append(f'<text class="lwm-label" x="{(x0 + right) / 2:.1f}" y="{height - 8}" text-anchor="middle">'
+               f'share of the model</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def roofline(
+    chart_id: str,
+    title: str,
+    desc: str,
+    points: Sequence[tuple[str, float, float]],  # (label, MACs per byte, GMAC/s)
+    compute: float,  # the compute ceiling, GMAC/s
+    roofs: Sequence[tuple[str, float]],  # (label, GB/s): memory ceilings, slowest first
+) -> str:
+    """A roofline on logarithmic axes: for each memory ceiling, min(compute, GB/s ×
+    intensity), with each point (a kind of layer) where it ran."""
+    height = 400
+    left, right = MARGIN["left"] + 6, WIDTH - MARGIN["right"]
+    top, bottom = MARGIN["top"] + 8, height - MARGIN["bottom"]
+    slowest = min(bw for _, bw in roofs)
+    xs = [p[1] for p in points] + [compute / bw for _, bw in roofs]  # every ridge on the plot
+    ys = [p[2] for p in points] + [compute]
+    x_lo = 10 ** math.floor(math.log10(min(xs) / 1.5))
+    x_hi = 10 ** math.ceil(math.log10(max(xs) * 1.5))
+    y_lo = 10 ** math.floor(math.log10(min(min(ys), slowest * x_lo) / 1.5))
+    y_hi = max(ys) * 4  # room above the flat roof for its label and the points' labels
+
+    def px(x: float) -> float:
+        return left + (math.log10(x) - math.log10(x_lo)) / (math.log10(x_hi) - math.log10(x_lo)) * (right - left)
+
+    def py(y: float) -> float:
+        return bottom - (math.log10(y) - math.log10(y_lo)) / (math.log10(y_hi) - math.log10(y_lo)) * (bottom - top)
+
+    def fmt(v: float) -> str:
+        return f"{v:g}"
+
+    out = [_svg_open(chart_id, title, desc, height)]
+    out += _axes(left, right, top, bottom, height, px, py, _log_ticks(x_lo, x_hi, right - left, _text_w("1000")),
+                 _log_ticks(y_lo, y_hi, bottom - top, 3 * TEXT), fmt, fmt,
+                 "MACs per byte moved (log)", "GMAC/s (log)")
+    # the compute roof's label at the left, where the sloped roofs are still far below it
+    matmul = f"MatMul {compute:.0f} GMAC/s"
+    out.append(f'<text class="lwm-tick" x="{left + 6}" y="{py(compute) - 8:.1f}">{escape(matmul)}</text>')
+    taken = [(left + 6, py(compute) - 8 - TEXT + 2, left + 6 + _text_w(matmul), py(compute) - 6)]
+    lines: list[tuple[float, float]] = []  # points along the roofs, which no label may cover
+    for i, (label, bw) in enumerate(roofs):
+        # bandwidth-bound up to the ridge, compute-bound after; clipped to the plot
+        start_x = max(x_lo, y_lo / bw)
+        ridge = compute / bw
+        roof = [(start_x, bw * start_x), (ridge, compute), (x_hi, compute)]
+        dash = ' stroke-dasharray="6 4"' if i else ""
+        for (xa, ya), (xb, yb) in zip(roof, roof[1:]):
+            lines += [(px(xa) + (px(xb) - px(xa)) * t / 40, py(ya) + (py(yb) - py(ya)) * t / 40) for t in range(41)]
+        out.append(f'<polyline class="lwm-roof"{dash} points="{" ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in roof)}">'
+                   f"<title>{escape(f'{label}: {bw:.1f} GB/s × intensity, at most {compute:.1f} GMAC/s')}</title></polyline>")
+        # the label under the slope, a quarter of the way up: the line rises away from it
+        at = 10 ** (math.log10(start_x) + 0.25 * (math.log10(ridge) - math.log10(start_x)))
+        text = f"{label} {bw:.0f} GB/s"
+        out.append(f'<text class="lwm-tick" x="{px(at) + 6:.1f}" y="{py(bw * at) + 16:.1f}">{escape(text)}</text>')
+        taken.append((px(at) + 6, py(bw * at) + 4, px(at) + 6 + _text_w(text), py(bw * at) + 18))
+    centres = [(px(x), py(y)) for _, x, y in points]
+    for (label, x, y), (cx, cy) in zip(points, centres):
+        out.append(f'<circle class="lwm-point lwm-light" cx="{cx:.1f}" cy="{cy:.1f}" r="5">'
+                   f"<title>{escape(f'{label}: {x:.2f} MACs per byte, {y:.1f} GMAC/s')}</title></circle>")
+    out += _place_labels([p[0] for p in points], centres, taken, lines)
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _place_labels(labels: Sequence[str], centres: Sequence[tuple[float, float]],
+                  taken: Sequence[tuple[float, float, float, float]] = (),
+                  lines: Sequence[tuple[float, float]] = ()) -> list[str]:
+    """Each label at the first spot beside its point that overlaps no other label, no point,
+    none of the ``taken`` boxes and none of the points along ``lines``; below the point first,
+    as the points of a roofline sit under their roof."""
+    boxes: list[tuple[float, float, float, float]] = list(taken)
+    out = []
+
+    def free(box) -> bool:
+        x0, y0, x1, y1 = box
+        return (not any(x0 < b[2] and b[0] < x1 and y0 < b[3] and b[1] < y1 for b in boxes)
+                and not any(x0 - 5 < cx < x1 + 5 and y0 - 5 < cy < y1 + 5 for cx, cy in centres)
+                and not any(x0 - 1 < lx < x1 + 1 and y0 - 1 < ly < y1 + 1 for lx, ly in lines))
+
+    for label, (cx, cy) in sorted(zip(labels, centres), key=lambda lc: lc[1][1]):
+        w = _text_w(label)
+        candidates = [(cx + 8, cy + 17, "start"), (cx - 8, cy + 17, "end"), (cx + 8, cy + 4, "start"),
+                      (cx - 8, cy + 4, "end"), (cx, cy + 20, "middle"), (cx + 8, cy - 9, "start"),
+                      (cx - 8, cy - 9, "end"), (cx, cy - 10, "middle"), (cx, cy + 33, "middle"),
+                      (cx - 8, cy + 30, "end"), (cx + 8, cy + 30, "start")]
+        fits = []  # the spots inside the chart; the first free one, else the first of them
+        for tx, ty, anchor in candidates:
+            x0 = tx if anchor == "start" else tx - w if anchor == "end" else tx - w / 2
+            box = (x0, ty - TEXT + 2, x0 + w, ty + 2)
+            if x0 >= 0 and x0 + w <= WIDTH:
+                fits.append((tx, ty, anchor, box))
+                if free(box):
+                    break
+        else:
+            tx, ty, anchor, box = fits[0]
+        boxes.append(box)
+        out.append(f'<text class="lwm-point-label" x="{tx:.1f}" y="{ty:.1f}" text-anchor="{anchor}">{escape(label)}</text>')
+    return out

@@ -8,13 +8,14 @@ A marker is an HTML comment holding one name and an optional argument:
     <!-- value: mobilenet_v2 params -->    one figure inline, formatted like the cards
     <!-- compare-table -->                 every model in one sortable table
     <!-- chart: top1-vs-macs -->           also bytes, latency (SVG + its data table)
+    <!-- time-split: mobilenet_v2 -->      its MACs and its time by kind of layer (also roofline, time-gap)
 
 and the others listed in MARKERS. A marker that is not in MARKERS, or a model that is not
 in the manifest, fails the build (PluginError): a typo must not render as nothing.
 
 This file holds the marker registry and the hook; the markers live by the page they serve:
 lwm_cards.py (one model), lwm_compare.py (every model, the charts), lwm_lesson.py (the home
-page's and the exercise's tables), lwm_techniques.py (quantization, pruning, energy) and
+page's and the exercise's tables), lwm_techniques.py (quantization, pruning, energy), lwm_profile.py (where the time goes) and
 lwm_bench.py (the Benchmarks page). Each takes a lwm_context.Context and its argument and
 returns HTML, built with lwm_html.py. MkDocs loads this file by path and puts hooks/ on
 sys.path, so the siblings import as top-level modules.
@@ -36,6 +37,7 @@ import lwm_cards
 import lwm_compare
 import lwm_html
 import lwm_lesson
+import lwm_profile
 import lwm_techniques
 from lwm_context import Context, ordered
 from lwm_format import fmt_count, fmt_published_pct
@@ -270,6 +272,10 @@ MARKERS: dict[str, Callable[[Context, str | None], str]] = {
     "chart": lwm_compare.chart,
     "cam-table": lwm_compare.cam_table,
     "cam-grids": lwm_compare.cam_grids,
+    # where the time goes: MACs against time, the roofline (lwm_profile.py)
+    "time-split": lwm_profile.time_split,
+    "roofline": lwm_profile.roofline,
+    "time-gap": lwm_profile.time_gap,
     # the lesson's claims against the figures: home page and exercise (lwm_lesson.py)
     "lesson-traits": lwm_lesson.lesson_traits,
     "activation-memory": lwm_lesson.activation_memory,

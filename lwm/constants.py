@@ -11,6 +11,15 @@ from pathlib import Path
 # the files of a model, in the order the site shows them (fp16 and int8 are made from fp32)
 VARIANTS = ("fp32", "fp16", "int8")
 
+# the kinds of layer a model's time and arithmetic are split into (export/profile.py), in the
+# order the site shows them: "pointwise_expand" is a 1×1 convolution with more channels out
+# than in, "pointwise_project" one with as many or fewer; "conv" any other convolution
+# (the stems, ResNet's and SqueezeNet's 3×3); "elementwise" the activations, additions,
+# concatenations and paddings not fused into a convolution; "layout" the layout changes and
+# casts the runtime inserts between its kernels
+LAYER_KINDS = ("depthwise", "pointwise_expand", "pointwise_project", "conv", "squeeze_excite", "elementwise",
+               "pool_head", "layout")
+
 # the exporter's default output folder, relative to the repository root (`make models`)
 MODELS_DIR = Path("build/models")
 # a different folder for the readers of the export (the site build, the tests, the benchmark)

@@ -24,6 +24,8 @@ import typing
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, Literal
 
+from .constants import LAYER_KINDS
+
 SCHEMA_VERSION = 1
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -283,6 +285,23 @@ class LargestActivation(Record):
     bytes: int = doc("its size in fp32")
 
 
+LayerKind = Literal[LAYER_KINDS]  # type: ignore[valid-type]
+
+
+@dataclass(frozen=True, kw_only=True)
+class LayerPart(Record):
+    """The nodes of one kind inside a layer row, counted on the fp32 classifier graph for one
+    image (export/profile.py's layer_parts). Elements, not bytes: a variant's bytes are these
+    times its element size. Every node is counted as if it read its inputs from memory and
+    wrote its output back (no fusion, no cache)."""
+
+    kind: LayerKind = doc("the kind (lwm/constants.py's LAYER_KINDS)")
+    macs: int = doc("multiply-accumulates")
+    weights: int = doc("weight and bias elements read")
+    reads: int = doc("activation elements read")
+    writes: int = doc("activation elements written")
+
+
 @dataclass(frozen=True, kw_only=True)
 class LayerRow(Record):
     """One row of the layer table of the model's docs page, for one image. Batch-norm and
@@ -295,6 +314,7 @@ class LayerRow(Record):
     shape: list[int] = doc("its output [C, H, W]")
     params: int = doc("parameters")
     macs: int = doc("multiply-accumulates")
+    parts: list[LayerPart] = doc("its nodes by kind, in LAYER_KINDS order; their macs sum to macs")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -380,6 +400,38 @@ class TfliteCopy(Record):
 
 
 @dataclass(frozen=True, kw_only=True)
+class Ceilings(Record):
+    """This machine's limits on one thread, measured in the same minute as the profile they
+    stand beside (export/profile.py's ceilings)."""
+
+    compute_gmacs: float = doc("multiply-accumulates per second, 1e9, of one fp32 MatMul in onnxruntime, fastest run")
+    matmul: str = doc("the MatMul timed")
+    bandwidth_gbs: float = doc("bytes per second, 1e9, read and written by a large numpy copy, fastest run")
+    copy_bytes: int = doc("the size of the array copied")
+    cache_bandwidth_gbs: float = doc("the same for a copy small enough to stay in the core's cache, fastest run")
+    cache_copy_bytes: int = doc("the size of that array")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Profile(Record):
+    """Where one inference's time goes: onnxruntime's profiler on one thread, each kernel
+    mapped back to the layer rows and kinds of the source graph (export/profile.py). The
+    profiled runs are slower than the timed ones: the profiler records every kernel."""
+
+    threads: int = doc("intra-op threads")
+    runs: int = doc("profiled runs, after a warm-up; each kernel's figure is its fastest of them")
+    total_us: float = doc("the fastest run, microseconds, as the profiler times it")
+    kernels_us: float = doc("the sum of the kernels' fastest times; the kinds sum to this")
+    unattributed_us: float = doc("the least time any run spent between its kernels (the executor's own work); "
+                                 "kernels_us + unattributed_us <= total_us, the rest is other work on the machine")
+    kinds: dict[str, float] = doc("microseconds by kind, every kind of LAYER_KINDS")
+    layers: list[dict[str, float]] = doc("microseconds by kind, one object per layer row, as the model's layers")
+    fused: dict[str, int] = doc('source nodes fused into another\'s kernel, by "op→op it joined"')
+    ceilings: Ceilings = doc("the machine's compute and memory ceilings, measured beside it")
+    seconds: float = doc("wall time the profile added to the export")
+
+
+@dataclass(frozen=True, kw_only=True)
 class Variant(Record):
     """One ONNX file of the model: fp32, fp16 or int8."""
 
@@ -398,6 +450,7 @@ class Variant(Record):
         "int8 only: true when no layer can saturate on any CPU (export/convert.py's saturation_risks)", optional=True)
     optimized: OptimizedCopy | None = doc("the copy the browser loads (int8)", optional=True)
     tflite: TfliteCopy | None = doc("fp32 and int8: the LiteRT copy", optional=True)
+    profile: Profile | None = doc("fp32 only: where the time goes, layer by layer", optional=True)
 
 
 @dataclass(frozen=True, kw_only=True)

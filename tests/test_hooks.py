@@ -600,3 +600,84 @@ def test_each_card_says_whose_top1_it_shows(render, manifest):
         cell = _text(render(f"<!-- model-card: {k} -->")).split("ImageNet top-1 / top-5", 1)[1]
         whose = "the paper's own figure" if e["weights"]["source"] == "none" else "published for the official weights"
         assert whose in cell.split("The exported files")[0], k
+# ---------------------------------------------------------------------------------------
+# Where the time goes (hooks/lwm_profile.py)
+# ---------------------------------------------------------------------------------------
+def test_time_split_and_roofline_render_for_every_model(render, manifest):
+    import lwm_profile
+
+    for name, e in manifest["models"].items():
+        split = render(f"<!-- time-split: {name} -->")
+        roof = render(f"<!-- roofline: {name} -->")
+        for html in (split, roof):
+            assert html.count("<svg") == 1 and "<details" in html and "<table" in html, name
+        shares = lwm_profile.shares(e)
+        # each column of the split is a whole: the MACs and the profiled time
+        assert sum(m for m, _ in shares.values()) == pytest.approx(1.0), name
+        assert sum(t for _, t in shares.values()) == pytest.approx(1.0), name
+        # the table shows each kind's share as the manifest gives it
+        for kind, (m, t) in shares.items():
+            if m > 0.0005:
+                assert lwm_profile.fmt_pct(m) in split, (name, kind)
+        c = e["variants"]["fp32"]["profile"]["ceilings"]
+        assert f"{c['compute_gmacs']:.1f} GMAC/s" in roof, name
+        # every point's roof is the lower of the compute ceiling and bandwidth × intensity
+        for p in lwm_profile.roofline_points(e):
+            assert p["roof"] == min(c["compute_gmacs"], c["bandwidth_gbs"] * p["intensity"]), (name, p["kind"])
+            assert p["cache_roof"] >= p["roof"]
+
+
+def test_depthwise_does_less_arithmetic_per_byte_than_pointwise(manifest):
+    """What the roofline text teaches, held against the counts: a depthwise layer reuses no
+    input across channels, so every model's depthwise kind has the lower intensity."""
+    import lwm_profile
+
+    for name, e in manifest["models"].items():
+        kinds = lwm_profile.kind_parts(e)
+        if "depthwise" in kinds:
+            for pw in ("pointwise_expand", "pointwise_project"):
+                assert lwm_profile.intensity(kinds["depthwise"]) < lwm_profile.intensity(kinds[pw]), (name, pw)
+
+
+def test_the_gap_sentence_is_computed_from_the_manifest(render, manifest):
+    from lwm_format import fmt_ratio
+
+    html = render("<!-- time-gap -->", page=fake_page("compare/", "compare.md"))
+    assert html.count("<svg") == 1
+    models = manifest["models"]
+    for small in ("mobilenet_v3_small", "efficientnet_b0"):
+        a, b = models[small], models["resnet50"]
+        macs = b["macs"] / a["macs"]
+        time = b["variants"]["fp32"]["latency_ms"]["1"]["median_ms"] / a["variants"]["fp32"]["latency_ms"]["1"]["median_ms"]
+        assert (f"{a['display_name']} needs {fmt_ratio(macs)} fewer MACs than ResNet-50 but runs "
+                f"{fmt_ratio(time)} faster") in html, small
+
+
+def test_a_manifest_without_a_profile_fails_the_build(manifest):
+    e = manifest["models"]["mobilenet_v2"]
+    fp32 = {k: v for k, v in e["variants"]["fp32"].items() if k != "profile"}
+    old = {**manifest, "models": {**manifest["models"], "mobilenet_v2": {**e, "variants": {**e["variants"], "fp32": fp32}}}}
+    with pytest.raises(PluginError, match="no profile"):
+        shortcodes.expand("<!-- roofline: mobilenet_v2 -->", old, "architectures/mobilenet_v2/")
+
+
+def test_roofline_text_stays_inside_the_chart(render, manifest):
+    """Labels on a phone: every text's anchor inside the 400-unit viewBox, and a label that
+    starts at its anchor (text-anchor start) ends before the right edge."""
+    import lwm_charts
+
+    for name in manifest["models"]:
+        svg = render(f"<!-- roofline: {name} -->").split("</svg>")[0]
+        height = float(re.search(r'viewBox="0 0 400 (\d+)"', svg).group(1))
+        for x, y, anchor, text in re.findall(r'<text[^>]*? x="([-\d.]+)" y="([-\d.]+)"(?: text-anchor="(\w+)")?>([^<]*)<', svg):
+            x, y = float(x), float(y)
+            assert 0 <= x <= lwm_charts.WIDTH and 0 <= y <= height, (name, text)
+            if anchor in ("", "start"):
+                assert x + lwm_charts._text_w(text) <= lwm_charts.WIDTH + 1, (name, text)
+        # the roofs run inside the axes (SqueezeNet's intensities start right of the cache ridge)
+        axes = re.findall(r'<line class="lwm-axis" x1="([\d.]+)" x2="([\d.]+)" y1="([\d.]+)" y2="([\d.]+)"', svg)
+        xs, ys = [float(v) for a in axes for v in a[:2]], [float(v) for a in axes for v in a[2:]]
+        for points in re.findall(r'<polyline[^>]*points="([^"]+)"', svg):
+            for point in points.split():
+                x, y = map(float, point.split(","))
+                assert min(xs) - 0.5 <= x <= max(xs) + 0.5 and min(ys) - 0.5 <= y <= max(ys) + 0.5, (name, point)
