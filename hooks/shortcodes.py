@@ -107,7 +107,13 @@ def diagram(ctx: Context, arg: str | None) -> str:
     # phone the diagram scrolls in its box rather than shrink its words out of reach
     min_width = float(view.group(1)) * MIN_TEXT_PX / DIAGRAM_NOTE_PX
     svg = svg.replace('<svg class="lwm-diagram"', f'<svg class="lwm-diagram" style="min-width: {min_width:.0f}px"', 1)
-    return f'<figure class="lwm-figure lwm-diagram-box">{svg}</figure>'
+    title = re.search(r"<title\b[^>]*>(.*?)</title>", svg, re.S)
+    if not title:
+        raise PluginError(f"{path.name} has no <title>: its scrolling box is named after it")
+    # the box that scrolls on a phone is a named tab stop, as the tables' (lwm_html.scroll_wrap);
+    # docs/javascripts/scroll-boxes.js takes the stop away where the diagram fits
+    name = escape("Diagram: " + lwm_html.plain(title.group(1)))
+    return f'<figure class="lwm-figure lwm-diagram-box" role="region" tabindex="0" aria-label="{name}">{svg}</figure>'
 
 
 MIN_TEXT_PX = 11  # the smallest text a reader should meet

@@ -303,6 +303,13 @@ def test_scaling_marker_embeds_the_modules_figures_and_the_published_points(rend
         assert "<tr><td>" + "</td><td>".join(cells) + "</td></tr>" in html
 
 
+def test_diagram_box_is_a_tab_stop_named_after_its_title(render):
+    html = render("<!-- diagram: fire-module -->")
+    # named at build time, as the tables are: the page needs no script to be right on a phone
+    assert html.startswith('<figure class="lwm-figure lwm-diagram-box" role="region" tabindex="0" '
+                           'aria-label="Diagram: SqueezeNet fire module">')
+
+
 @pytest.mark.parametrize(
     "markdown, message",
     [

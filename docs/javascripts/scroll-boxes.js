@@ -1,50 +1,72 @@
 // Wide tables, display equations and block diagrams scroll sideways in their own box on a
-// narrow screen (lwm.css draws a shadow at the edge that has more). A box that does scroll is
-// one Tab stop, so arrow keys scroll it, and a region named by its caption, so a keyboard or
-// screen-reader user can reach what is off the screen; a box that fits is left as it is.
+// narrow screen (lwm.css draws a shadow at the edge that has more). The hooks make every such
+// box a Tab stop (arrow keys scroll it) and a region named by its caption at build time
+// (lwm_html.scroll_wrap, hooks/a11y.py, hooks/shortcodes.py), so the page is right without this
+// script. What only the browser knows is whether a box does scroll at this width: a box that
+// fits is no Tab stop. Each box is measured when the browser reports a change of its size or
+// its content's (a ResizeObserver runs after layout, so reading then costs no extra layout),
+// all boxes first and then all changes, so one turn never lays the page out twice.
 (function () {
-  // tables: the hooks' box (named and made a tab stop at build time; checked again here)
-  var SELECTOR = ".md-typeset .lwm-table-wrap, .md-typeset div.arithmatex, .lwm-diagram-box";
+  var SELECTOR = ".md-typeset .lwm-table-wrap, .md-typeset div.arithmatex, .md-typeset .lwm-diagram-box";
+  var NAMING = ["tabindex", "role", "aria-label"];
 
-  function name(box) {
-    var caption = box.querySelector("caption");
-    if (caption && caption.textContent.trim()) return caption.textContent.trim();
-    var title = box.querySelector("svg > title");
-    if (title) return "Diagram: " + title.textContent.trim();
-    if (box.matches("div.arithmatex")) return "Equation";
-    var heads = Array.prototype.map.call(box.querySelectorAll("thead th"), function (th) {
-      return th.textContent.trim();
-    }).filter(Boolean);
-    return heads.length ? "Table: " + heads.slice(0, 3).join(", ") : "Table";
+  function update(boxes) {
+    // reads: the layout is fresh, so these cost nothing
+    var seen = boxes.map(function (box) {
+      return { box: box, width: box.clientWidth, scrolls: box.scrollWidth > box.clientWidth + 1 };
+    });
+    // writes
+    seen.forEach(function (s) {
+      var box = s.box;
+      box.style.setProperty("--lwm-box-w", s.width + "px");  // a table's caption wraps to it
+      if (s.scrolls === box.hasAttribute("data-lwm-scroll")) return;
+      if (s.scrolls) {
+        box.setAttribute("data-lwm-scroll", "");
+        // put back the build's naming, kept aside when the box fitted (a turned phone)
+        NAMING.forEach(function (a) {
+          var kept = box.getAttribute("data-lwm-" + a);
+          if (kept !== null) { box.setAttribute(a, kept); box.removeAttribute("data-lwm-" + a); }
+        });
+      } else {
+        box.removeAttribute("data-lwm-scroll");
+        NAMING.forEach(function (a) {
+          if (box.hasAttribute(a)) { box.setAttribute("data-lwm-" + a, box.getAttribute(a)); box.removeAttribute(a); }
+        });
+      }
+    });
   }
 
-  function mark(box) {
-    box.style.setProperty("--lwm-box-w", box.clientWidth + "px");  // a caption wraps to it
-    var scrolls = box.scrollWidth > box.clientWidth + 1;
-    if (scrolls && !box.hasAttribute("data-lwm-scroll")) {
-      box.setAttribute("data-lwm-scroll", "");
-      box.setAttribute("tabindex", "0");
-      box.setAttribute("role", "region");
-      box.setAttribute("aria-label", name(box));
-    } else if (!scrolls && box.hasAttribute("data-lwm-scroll")) {
-      ["data-lwm-scroll", "tabindex", "role", "aria-label"].forEach(function (a) { box.removeAttribute(a); });
-    }
-  }
-
-  // a box is checked again whenever its size changes: a turned phone, a rendered equation
+  var boxes = [];
   var watcher = new ResizeObserver(function (entries) {
-    entries.forEach(function (e) { mark(e.target); });
+    var changed = [];
+    entries.forEach(function (e) {
+      var box = e.target.closest(SELECTOR);
+      if (changed.indexOf(box) < 0) changed.push(box);
+    });
+    update(changed);
   });
 
   function scan() {
-    document.querySelectorAll(SELECTOR).forEach(function (box) {
-      mark(box);
+    boxes = Array.prototype.slice.call(document.querySelectorAll(SELECTOR));
+    boxes.forEach(function (box) {
+      // a box starts as the build made it: one that scrolls
+      if (box.hasAttribute("tabindex")) box.setAttribute("data-lwm-scroll", "");
       watcher.observe(box);
+      // a table sized by its content (a script fills or sorts it) changes inside a box that keeps its size
+      var table = box.querySelector("table");
+      if (table) watcher.observe(table);
     });
   }
-  // Material's document$ re-emits after instant navigation, after the theme has wrapped the tables
+  // late fonts (KaTeX's, the theme's) widen an equation or a table without resizing its box:
+  // observing each box afresh makes the browser report it again after its next layout
+  if (document.fonts) {
+    document.fonts.addEventListener("loadingdone", function () {
+      boxes.forEach(function (box) { watcher.unobserve(box); watcher.observe(box); });
+    });
+  }
+  // Material's document$ re-emits after instant navigation; plain page loads otherwise
   if (typeof document$ !== "undefined") {
-    document$.subscribe(function () { scan(); });
+    document$.subscribe(scan);
   } else {
     document.addEventListener("DOMContentLoaded", scan);
   }
