@@ -482,3 +482,16 @@ def test_math_is_rendered_at_build_time_as_html_and_mathml():
         assert katex_build.render_math("<p>no math</p>") == "<p>no math</p>"
     finally:
         katex_build.close()
+
+def test_theme_palette_rule_that_restyles_every_element_is_dropped_once():
+    import material
+    import theme
+
+    sheets = list((Path(material.__file__).parent / "templates" / "assets" / "stylesheets").glob("palette.*.min.css"))
+    assert len(sheets) == 1
+    css = sheets[0].read_text(encoding="utf-8")
+    out = theme.drop_switching_rule(css)
+    assert "data-md-color-switching" not in out
+    assert len(css) - len(out) == len(theme.SWITCHING_RULE)  # nothing else touched
+    with pytest.raises(PluginError, match="update hooks/theme.py"):
+        theme.drop_switching_rule(out)
