@@ -78,6 +78,20 @@ def samples(ctx: Context, arg: str | None) -> str:
     )
 
 
+def sample_gallery(ctx: Context, arg: str | None) -> str:
+    """The classifier's sample photos as the page first shows them: the same buttons that
+    site_app/inputs.js builds (and puts in their place once the app is ready), so the page does
+    not jump down by a row of photos while a reader looks at it. Disabled until then."""
+    figures = []
+    for s in ctx.manifest["samples"]:
+        thumb = f'{ctx.root}models/{escape(s.get("thumbnail") or s["file"])}'
+        figures.append(
+            f'<figure><button type="button" class="lwm-sample" aria-label="Classify the sample photo: '
+            f'{escape(s["description"])}" disabled><img src="{thumb}" alt="" loading="lazy" width="96" height="72">'
+            f'</button><figcaption>{escape(s["description"])}</figcaption></figure>')
+    return "".join(figures)
+
+
 def weights_table(ctx: Context, arg: str | None) -> str:
     rows = []
     for k in ordered(ctx):
@@ -254,6 +268,7 @@ MARKERS: dict[str, Callable[[Context, str | None], str]] = {
     # where the numbers come from, and page helpers (this file)
     "measurement": measurement,
     "samples": samples,
+    "sample-gallery": sample_gallery,
     "weights-table": weights_table,
     "diagram": diagram,
     "message": message,

@@ -495,3 +495,14 @@ def test_theme_palette_rule_that_restyles_every_element_is_dropped_once():
     assert len(css) - len(out) == len(theme.SWITCHING_RULE)  # nothing else touched
     with pytest.raises(PluginError, match="update hooks/theme.py"):
         theme.drop_switching_rule(out)
+
+
+def test_sample_gallery_holds_the_photos_place_until_the_app_is_ready(render, manifest):
+    html = render("<!-- sample-gallery -->", page=fake_page("classifier/", "classifier.md"))
+    samples = manifest["samples"]
+    assert samples, "the manifest ships sample photos"
+    # the buttons inputs.js builds, disabled until it puts its own in their place
+    assert html.count('<button type="button" class="lwm-sample"') == html.count(" disabled>") == len(samples)
+    for s in samples:
+        assert f'aria-label="Classify the sample photo: {s["description"]}"' in html
+        assert f'<img src="../models/{s.get("thumbnail") or s["file"]}" alt="" loading="lazy" width="96" height="72">' in html
