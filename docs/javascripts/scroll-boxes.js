@@ -19,6 +19,15 @@
   var measured = new WeakSet();  // measured at least once
   var boxes = [];
 
+  // the build's naming back, kept aside when the box fitted (a turned phone)
+  function asBuilt(box) {
+    box.setAttribute("data-lwm-scroll", "");
+    NAMING.forEach(function (a) {
+      var kept = box.getAttribute("data-lwm-" + a);
+      if (kept !== null) { box.setAttribute(a, kept); box.removeAttribute("data-lwm-" + a); }
+    });
+  }
+
   function update(list) {
     // reads
     var seen = list.map(function (box) {
@@ -27,16 +36,12 @@
     // writes
     seen.forEach(function (s) {
       var box = s.box;
+      if (!s.width) return;  // not shown (display: none): left as built, measured once it shows
       measured.add(box);
       box.style.setProperty("--lwm-box-w", s.width + "px");  // a table's caption wraps to it
       if (s.scrolls === box.hasAttribute("data-lwm-scroll")) return;
       if (s.scrolls) {
-        box.setAttribute("data-lwm-scroll", "");
-        // put back the build's naming, kept aside when the box fitted (a turned phone)
-        NAMING.forEach(function (a) {
-          var kept = box.getAttribute("data-lwm-" + a);
-          if (kept !== null) { box.setAttribute(a, kept); box.removeAttribute("data-lwm-" + a); }
-        });
+        asBuilt(box);
       } else {
         box.removeAttribute("data-lwm-scroll");
         NAMING.forEach(function (a) {
@@ -46,13 +51,37 @@
     });
   }
 
+  var loaded = false;
   var watcher = new ResizeObserver(function (entries) {
-    var changed = [];
+    var changed = [], stale = false;
     entries.forEach(function (e) {
       var box = e.target.closest(SELECTOR);
-      if ((!SAYS_SKIPPED || shown.has(box)) && changed.indexOf(box) < 0) changed.push(box);
+      if (!SAYS_SKIPPED || shown.has(box)) {
+        if (changed.indexOf(box) < 0) changed.push(box);
+      } else if (forget(box)) {
+        stale = true;
+      }
     });
     update(changed);
+    if (stale && loaded) idle(sweep);
+  });
+
+  // A box away from the screen that gets a new width (a turned phone, the theme's sidebars)
+  // or new content (a script rewrites its table) may scroll now, and is not laid out to tell:
+  // it is a Tab stop again, as built, until the idle sweep measures it.
+  function forget(box) {
+    if (!measured.has(box)) return false;
+    measured.delete(box);
+    asBuilt(box);
+    return true;
+  }
+  var edits = typeof MutationObserver === "undefined" ? null : new MutationObserver(function (records) {
+    var stale = false;
+    records.forEach(function (r) {
+      var box = (r.target.nodeType === 1 ? r.target : r.target.parentElement).closest(SELECTOR);
+      if (box && SAYS_SKIPPED && !shown.has(box) && forget(box)) stale = true;
+    });
+    if (stale && loaded) idle(sweep);
   });
 
   // observing a box afresh makes the browser report it after its next layout
@@ -83,12 +112,14 @@
       if (box.hasAttribute("tabindex")) box.setAttribute("data-lwm-scroll", "");
       if (SAYS_SKIPPED) box.addEventListener("contentvisibilityautostatechange", onSkipping);
       watcher.observe(box);
+      if (edits) edits.observe(box, { childList: true, subtree: true, characterData: true });
       // a table sized by its content (a script fills or sorts it) changes inside a box that keeps its size
       var table = box.querySelector("table");
       if (table) watcher.observe(table);
     });
-    if (document.readyState === "complete") idle(sweep);
-    else window.addEventListener("load", function () { idle(sweep); }, { once: true });
+    function start() { loaded = true; idle(sweep); }
+    if (document.readyState === "complete") start();
+    else window.addEventListener("load", start, { once: true });
   }
   // late fonts (KaTeX's, the theme's) widen an equation or a table without resizing its box
   if (document.fonts) {
