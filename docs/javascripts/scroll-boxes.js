@@ -36,7 +36,8 @@
     seen.forEach(function (s) {
       var box = s.box;
       if (!s.width) return;  // not shown (display: none): left as it is until it shows
-      box.style.setProperty("--lwm-box-w", s.width + "px");  // a table's caption wraps to it
+      // a table's caption wraps to it; set only when it changes, as it restyles the whole box
+      if (box.style.getPropertyValue("--lwm-box-w") !== s.width + "px") box.style.setProperty("--lwm-box-w", s.width + "px");
       if (s.scrolls === box.hasAttribute("data-lwm-scroll")) return;
       if (s.scrolls) {
         asBuilt(box);
