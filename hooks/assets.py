@@ -22,8 +22,9 @@ from mkdocs.utils import get_relative_url
 
 # (source folder, destination folder in the site, files to copy)
 ASSETS: list[tuple[str, str, tuple[str, ...]]] = [
-    # math on the docs pages: KaTeX, its fonts (loaded relative to katex.min.css) and auto-render
-    ("node_modules/katex/dist", "vendor/katex", ("katex.min.js", "katex.min.css", "fonts/*", "contrib/auto-render.min.js")),
+    # math on the docs pages: KaTeX's style sheet and its fonts (loaded relative to katex.min.css);
+    # the formulas themselves are rendered at build time (hooks/katex_build.py)
+    ("node_modules/katex/dist", "vendor/katex", ("katex.min.css", "fonts/*")),
     # Python in the page (site_app/py): Pyodide core and stdlib, loaded by its module worker
     ("node_modules/pyodide", "vendor/pyodide", ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")),
     # the classifier (site_app/worker.js): onnxruntime-web's WASM build and its threaded
@@ -74,23 +75,20 @@ def bundle(entry: str, outfile: Path) -> None:
         raise PluginError(f"esbuild could not bundle {entry}:\n{done.stderr.strip()}")
 
 
-# KaTeX is loaded only by the pages that have math (pymdownx.arithmatex marks each formula with
-# class="arithmatex"): 301 kB of script and CSS (67 kB with brotli) that a page without math
-# would download, parse and run for nothing
+# KaTeX's style sheet is loaded only by the pages that have math (pymdownx.arithmatex marks each
+# formula with class="arithmatex", which hooks/katex_build.py keeps): a page without math would
+# download and parse it for nothing. No KaTeX script: the math is rendered at build time.
 KATEX_CSS = ("vendor/katex/katex.min.css",)
-KATEX_JS = ("vendor/katex/katex.min.js", "vendor/katex/contrib/auto-render.min.js", "javascripts/katex-init.js")
 
 
 def on_post_page(output: str, *, page, config) -> str:
     if 'class="arithmatex"' not in output:
         return output
-    if "</head>" not in output or "</body>" not in output:
-        raise PluginError(f"{page.file.src_uri}: no </head> or </body> to add KaTeX to")
+    if "</head>" not in output:
+        raise PluginError(f"{page.file.src_uri}: no </head> to add KaTeX's style sheet to")
     css = "".join(f'<link rel="stylesheet" href="{get_relative_url(f, page.url)}">' for f in KATEX_CSS)
-    js = "".join(f'<script src="{get_relative_url(f, page.url)}"></script>' for f in KATEX_JS)
     head, _, rest = output.partition("</head>")
-    body, _, tail = rest.rpartition("</body>")
-    return f"{head}{css}</head>{body}{js}</body>{tail}"
+    return f"{head}{css}</head>{rest}"
 
 
 def on_post_build(config, **kwargs):

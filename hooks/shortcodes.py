@@ -80,6 +80,20 @@ def samples(ctx: Context, arg: str | None) -> str:
     )
 
 
+def sample_gallery(ctx: Context, arg: str | None) -> str:
+    """The classifier's sample photos as the page first shows them: the same buttons that
+    site_app/inputs.js builds (and puts in their place once the app is ready), so the page does
+    not jump down by a row of photos while a reader looks at it. Disabled until then."""
+    figures = []
+    for s in ctx.manifest["samples"]:
+        thumb = f'{ctx.root}models/{escape(s.get("thumbnail") or s["file"])}'
+        figures.append(
+            f'<figure><button type="button" class="lwm-sample" aria-label="Classify the sample photo: '
+            f'{escape(s["description"])}" disabled><img src="{thumb}" alt="" loading="lazy" width="96" height="72">'
+            f'</button><figcaption>{escape(s["description"])}</figcaption></figure>')
+    return "".join(figures)
+
+
 def weights_table(ctx: Context, arg: str | None) -> str:
     rows = []
     for k in ordered(ctx):
@@ -109,7 +123,13 @@ def diagram(ctx: Context, arg: str | None) -> str:
     # phone the diagram scrolls in its box rather than shrink its words out of reach
     min_width = float(view.group(1)) * MIN_TEXT_PX / DIAGRAM_NOTE_PX
     svg = svg.replace('<svg class="lwm-diagram"', f'<svg class="lwm-diagram" style="min-width: {min_width:.0f}px"', 1)
-    return f'<figure class="lwm-figure lwm-diagram-box">{svg}</figure>'
+    title = re.search(r"<title\b[^>]*>(.*?)</title>", svg, re.S)
+    if not title:
+        raise PluginError(f"{path.name} has no <title>: its scrolling box is named after it")
+    # the box that scrolls on a phone is a named tab stop, as the tables' (lwm_html.scroll_wrap);
+    # docs/javascripts/scroll-boxes.js takes the stop away where the diagram fits
+    name = escape("Diagram: " + lwm_html.plain(title.group(1)))
+    return f'<figure class="lwm-figure lwm-diagram-box" role="region" tabindex="0" aria-label="{name}">{svg}</figure>'
 
 
 MIN_TEXT_PX = 11  # the smallest text a reader should meet
@@ -295,6 +315,7 @@ MARKERS: dict[str, Callable[[Context, str | None], str]] = {
     # where the numbers come from, and page helpers (this file)
     "measurement": measurement,
     "samples": samples,
+    "sample-gallery": sample_gallery,
     "weights-table": weights_table,
     "diagram": diagram,
     "message": message,

@@ -159,6 +159,8 @@ export function wireCamera() {
 
 // the sample photos: a few kB thumbnail on each button, the full photo fetched on a click
 export function buildGallery() {
+  // the page comes with the same photos, disabled, holding their place (hooks/shortcodes.py)
+  el.gallery.replaceChildren();
   for (const sample of state.manifest.samples) {
     const url = siteUrl(`models/${sample.file}`);
     // An older manifest has no thumbnail: show the PNG itself.

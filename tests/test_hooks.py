@@ -304,6 +304,13 @@ def test_scaling_marker_embeds_the_modules_figures_and_the_published_points(rend
         assert "<tr><td>" + "</td><td>".join(cells) + "</td></tr>" in html
 
 
+def test_diagram_box_is_a_tab_stop_named_after_its_title(render):
+    html = render("<!-- diagram: fire-module -->")
+    # named at build time, as the tables are: the page needs no script to be right on a phone
+    assert html.startswith('<figure class="lwm-figure lwm-diagram-box" role="region" tabindex="0" '
+                           'aria-label="Diagram: SqueezeNet fire module">')
+
+
 @pytest.mark.parametrize(
     "markdown, message",
     [
@@ -447,12 +454,12 @@ def test_markdown_tables_and_display_math_become_tab_stops_and_the_search_dialog
         a11y.on_post_page("<body>another theme</body>", page=page, config={})
 
 
-def test_katex_is_added_only_to_pages_with_math():
+def test_katex_style_sheet_is_added_only_to_pages_with_math_and_no_script():
     page = fake_page()
-    with_math = '<html><head></head><body><div class="arithmatex">\\[x\\]</div></body></html>'
+    with_math = '<html><head></head><body><div class="arithmatex"><span class="katex"></span></div></body></html>'
     out = assets.on_post_page(with_math, page=page, config={})
     assert '<link rel="stylesheet" href="../../vendor/katex/katex.min.css"></head>' in out
-    assert out.index("../../vendor/katex/katex.min.js") < out.index("../../javascripts/katex-init.js") < out.index("</body>")
+    assert "<script" not in out  # the math is rendered at build time (hooks/katex_build.py)
     plain = "<html><head></head><body><p>No math</p></body></html>"
     assert assets.on_post_page(plain, page=page, config={}) == plain
 
@@ -681,3 +688,47 @@ def test_roofline_text_stays_inside_the_chart(render, manifest):
             for point in points.split():
                 x, y = map(float, point.split(","))
                 assert min(xs) - 0.5 <= x <= max(xs) + 0.5 and min(ys) - 0.5 <= y <= max(ys) + 0.5, (name, point)
+
+def test_math_is_rendered_at_build_time_as_html_and_mathml():
+    import katex_build
+
+    page_html = ('<p>cost <span class="arithmatex">\\(k^2 &lt; d\\)</span></p>'
+                 '<div class="arithmatex">\\[\n\\frac{1}{N} + \\frac{1}{k^2}\n\\]</div>')
+    try:
+        out = katex_build.render_math(page_html)
+        # the boxes keep arithmatex's opening tags (hooks/a11y.py names the display box by it)
+        assert out.startswith('<p>cost <span class="arithmatex"><span class="katex">')
+        assert '<div class="arithmatex"><span class="katex-display">' in out
+        assert "\\(" not in out and "\\[" not in out
+        # what a screen reader reads: MathML, with the escaped "<" read back as TeX's own
+        assert out.count("<math ") == 2 and "<mo>&lt;</mo>" in out and "<mfrac>" in out
+        assert out.count('aria-hidden="true"') >= 2  # the drawn HTML is hidden from it
+        with pytest.raises(PluginError, match="notacommand"):
+            katex_build.render_math('<span class="arithmatex">\\(\\notacommand\\)</span>')
+        assert katex_build.render_math("<p>no math</p>") == "<p>no math</p>"
+    finally:
+        katex_build.close()
+
+def test_theme_palette_rule_that_restyles_every_element_is_dropped_once():
+    import material
+    import theme
+
+    sheets = list((Path(material.__file__).parent / "templates" / "assets" / "stylesheets").glob("palette.*.min.css"))
+    assert len(sheets) == 1
+    css = sheets[0].read_text(encoding="utf-8")
+    out = theme.drop_switching_rule(css)
+    assert "data-md-color-switching" not in out
+    assert len(css) - len(out) == len(theme.SWITCHING_RULE)  # nothing else touched
+    with pytest.raises(PluginError, match="update hooks/theme.py"):
+        theme.drop_switching_rule(out)
+
+
+def test_sample_gallery_holds_the_photos_place_until_the_app_is_ready(render, manifest):
+    html = render("<!-- sample-gallery -->", page=fake_page("classifier/", "classifier.md"))
+    samples = manifest["samples"]
+    assert samples, "the manifest ships sample photos"
+    # the buttons inputs.js builds, disabled until it puts its own in their place
+    assert html.count('<button type="button" class="lwm-sample"') == html.count(" disabled>") == len(samples)
+    for s in samples:
+        assert f'aria-label="Classify the sample photo: {s["description"]}"' in html
+        assert f'<img src="../models/{s.get("thumbnail") or s["file"]}" alt="" loading="lazy" width="96" height="72">' in html

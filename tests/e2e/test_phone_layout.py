@@ -109,8 +109,22 @@ CULPRIT_JS = """(w) => {
   return worst;
 }"""
 
+# the boxes on the first screen that the build makes Tab stops in case they scroll (tables,
+# equations, diagrams) and that fit at this width: a Tab stop with nothing to scroll is a stop
+# for nothing. (A box away from the screen is not laid out, so not measured: it stays a stop
+# until a reader brings it near, docs/javascripts/scroll-boxes.js.)
+IDLE_STOPS_JS = """() => [...document.querySelectorAll(
+    '.md-typeset .lwm-table-wrap, .md-typeset div.arithmatex, .md-typeset .lwm-diagram-box')]
+  .filter((el) => {
+    const r = el.getBoundingClientRect();
+    return el.hasAttribute('tabindex') && r.height > 0 && r.top < innerHeight && r.bottom > 0
+      && el.scrollWidth <= el.clientWidth + 1;
+  })
+  .map((el) => el.getAttribute('aria-label') || el.className)"""
+
 SURVEY_JS = f"""(w) => ({{
   scroll: document.scrollingElement.scrollWidth,
+  idle_stops: ({IDLE_STOPS_JS})(),
   culprit: document.scrollingElement.scrollWidth > w ? ({CULPRIT_JS})(w) : null,
   boxes: ({SCROLL_BOXES_JS})(),
   texts: ({CHART_TEXT_JS})(),
@@ -158,6 +172,13 @@ def test_wide_tables_and_equations_scroll_in_a_marked_box_reached_by_keyboard(su
                 problems.setdefault(path, []).append((box["what"], box["text"], wrong))
     assert seen > 10, "the layer tables alone scroll at 390 px: the check found nothing to check"
     assert problems == {}
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_a_box_on_the_screen_that_fits_is_no_tab_stop(survey, width):
+    pages = survey(width)
+    idle = {path: s["idle_stops"] for path, s in pages.items() if s["idle_stops"]}
+    assert idle == {}
 
 
 def test_home_table_caption_is_not_cut(page, site_url):

@@ -110,11 +110,16 @@ def test_search_finds_a_page_and_follows_it(page, watch, site_url):
     assert watch.foreign_requests() == []
 
 
-def test_math_is_rendered_by_katex(page, watch, site_url):
+def test_math_is_rendered_by_katex_at_build_time(page, watch, site_url):
     page.goto(site_url + "architectures/mobilenet_v1/")
     expect(page.locator(".katex").first).to_be_visible()
     expect(page.locator(".katex-error")).to_have_count(0)
-    assert any("/vendor/katex/katex.min.js" in u for u in watch.requests)
+    # drawn with KaTeX's fonts, and no script of KaTeX's runs in the page
+    page.evaluate("document.fonts.ready")
+    assert page.evaluate("""[...document.fonts].some((f) => f.family.replace(/"/g, '') === 'KaTeX_Main'
+                                                          && f.status === 'loaded')""")
+    assert any("/vendor/katex/katex.min.css" in u for u in watch.requests)
+    assert not any(u.endswith(".js") and "katex" in u for u in watch.requests)
     assert watch.errors == []
 
 
