@@ -98,14 +98,16 @@ def test_efficientnet_stages_follow_table_1_and_the_depth():
                      "MBConv6 k3 ×2 (stage 8)", "1x1 conv", "head"]
 
 
-# Each case exports a graph, so the cases are few and small. What the resolution changes in
-# the rule is only each stride-2 conv's rounding, ceil(h / 2): exact for an even input, rounded
-# up for an odd one. 44 px (22, 11, 6, 3, 2) rounds up at the same layers as 300 px (150, 75,
-# 38, 19, 10), and 32 px never rounds (16, 8, 4, 2, 1), as 96, 160 and 224 px never do; so a
-# graph with 45 times fewer pixels meets the same paths. Each architecture gets the narrowest and the
-# widest width, each EfficientNet a depth below, at and above 1.0. MobileNet V1 and V2 at
-# width 1.0 and 224 px, and the EfficientNets at their published settings, are the exported
-# models: test_matches_the_manifest checks them against the same graph_stats of the exported graph.
+# Each case exports a graph, so the cases are few and small. The resolution enters the rule
+# only through each stride-2 conv's rounding, ceil(h / 2): 44 px (22, 11, 6, 3, 2) rounds up at
+# the same layers as 300 px (150, 75, 38, 19, 10) and 32 px nowhere, as 96 to 224 px, with up to
+# 45 times fewer pixels to trace. (The peak falls on the early, large maps, so a rounding slip
+# shows in the MACs grids above, not here; what this test catches, a tensor freed too early or
+# too late, or the peak taken before a layer's output joins, fails these cases exactly as it
+# failed the 300 px ones.) Each architecture gets its narrowest and widest width, EfficientNet
+# a depth below, at and above 1.0. MobileNet V1 and V2 at width 1.0 and 224 px, like the
+# EfficientNets at their published settings, are exported models: test_matches_the_manifest
+# checks them against graph_stats of the exported graph.
 PEAK_CASES = [
     ("mobilenet_v1", 0.25, 1.0, 96), ("mobilenet_v1", 1.4, 1.0, 44),
     ("mobilenet_v2", 0.25, 1.0, 96), ("mobilenet_v2", 1.4, 1.0, 44),
