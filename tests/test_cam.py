@@ -41,6 +41,18 @@ def sample_batch(manifest, key: str, models_dir: Path) -> np.ndarray:
     return np.concatenate([views[:1] for views in data.samples.values()])
 
 
+@pytest.fixture(scope="module")
+def fp32_runs(manifest, models_dir) -> dict[str, tuple[np.ndarray, dict]]:
+    """Each mapped model's fp32 file run once on the sample photos, (inputs, outputs) by key:
+    the tests below read the same outputs, and a session per file per test (ResNet-50 is
+    100 MB) was most of their time."""
+    runs = {}
+    for key in with_map(manifest):
+        x = sample_batch(manifest, key, models_dir)
+        runs[key] = x, run(models_dir / manifest["models"][key]["variants"]["fp32"]["file"], x)
+    return runs
+
+
 def test_which_heads_have_a_map(manifest):
     kinds = {k: e["cam"]["kind"] for k, e in manifest["models"].items()}
     # pooling + one linear layer: an exact map; SqueezeNet's pooled channels are the scores
@@ -67,13 +79,13 @@ def test_every_file_of_a_model_with_a_map_has_its_outputs(manifest, models_dir):
                 assert dims[1:] == [cam.CAM_TOP, h, w], f["file"]
 
 
-def test_maps_add_up_to_the_scores(manifest, models_dir):
+def test_maps_add_up_to_the_scores(manifest, models_dir, fp32_runs):
     """logit_c = mean of map_c + b_c for pooling + linear; = mean of map_c for SqueezeNet.
     This holds only if the maps are the features weighted by the right rows."""
     for key in with_map(manifest):
         entry = manifest["models"][key]
         path = models_dir / entry["variants"]["fp32"]["file"]
-        out = run(path, sample_batch(manifest, key, models_dir))
+        _, out = fp32_runs[key]
         logits, maps, classes = out[entry["output"]["name"]], out[CAM_OUTPUT], out[CAM_CLASSES_OUTPUT]
         assert (classes == np.argsort(-logits, axis=1)[:, : cam.CAM_TOP]).all(), key
         picked = np.take_along_axis(logits, classes, axis=1)
@@ -86,14 +98,13 @@ def test_maps_add_up_to_the_scores(manifest, models_dir):
         np.testing.assert_allclose(maps.mean(axis=(2, 3)), picked, atol=1e-4 * scale + 1e-6, err_msg=key)
 
 
-def test_maps_match_pytorch_for_every_model(manifest, models_dir):
+def test_maps_match_pytorch_for_every_model(manifest, models_dir, fp32_runs):
     """The fp32 file's maps against PyTorch's (export/cam.py's torch_cam) on the sample photos:
     correlation >= 0.99 on the upsampled grid (it is 1.0 up to rounding)."""
     opts = ExportOptions(out_dir=models_dir, allow_download=False, allow_untrained=True)
     for key in with_map(manifest):
         entry = manifest["models"][key]
-        x = sample_batch(manifest, key, models_dir)
-        out = run(models_dir / entry["variants"]["fp32"]["file"], x)
+        x, out = fp32_runs[key]
         model = load_model(key, resolve_weights(key, opts), opts)
         size = entry["preprocess"]["input_size"]
         ours = cam.upsample(out[CAM_OUTPUT], size)

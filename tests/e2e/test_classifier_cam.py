@@ -35,11 +35,12 @@ OBJECT_BOXES = {
     "coffee": {"x": (0.28, 0.70), "y": (0.03, 0.55)},
 }
 
-# The browser side of the parity test: a worker of the page's own (worker.js) runs the model
-# on the sample photo as the page does (imagefile.js decodes it), then returns the map of each
-# class the model made maps for, as base64 float32.
+# The browser side of the parity test: a worker of the page's own (worker.js) loads the model
+# once and runs it on each sample photo in turn as the page does (imagefile.js decodes it; the
+# page too keeps one worker and one session for every photo), then returns, for each photo, the
+# map of each class the model made maps for, as base64 float32.
 BROWSER_MAPS = """
-async ({ app, sampleUrl, file, sha256, bytes, key, pre, inputName, outputName, cam, size }) => {
+async ({ app, sampleUrls, file, sha256, bytes, key, pre, inputName, outputName, cam, size }) => {
   const mod = (name) => import(new URL(name, app).href);
   const { WorkerClient } = await mod('workerclient.js');
   const { MSG } = await mod('messages.js');
@@ -48,19 +49,23 @@ async ({ app, sampleUrl, file, sha256, bytes, key, pre, inputName, outputName, c
   try {
     await client.request(MSG.INIT, { backend: 'wasm' });
     await client.request(MSG.LOAD_MODEL, { url: new URL(file, app).href, sha256, bytes, label: key, optimized: null });
-    const bitmap = await decodeToBitmap(await (await fetch(sampleUrl)).blob());
-    const rgba = toRgba(bitmap, bitmap.width, bitmap.height);
-    await client.request(MSG.SET_IMAGE, rgba, { transfer: [rgba.pixels.buffer] });
-    const answer = await client.request(MSG.CLASSIFY, { preprocess: pre, inputName, outputName, cam });
-    const maps = [];
-    for (const classIndex of answer.mapClasses) {
-      const m = await client.request(MSG.MAP, { classIndex, size });
-      const raw = new Uint8Array(m.grid.buffer);
-      let s = '';
-      for (let i = 0; i < raw.length; i += 0x8000) s += String.fromCharCode(...raw.subarray(i, i + 0x8000));
-      maps.push({ classIndex, grid: btoa(s), mapMs: m.mapMs, region: m.region });
+    const perSample = [];
+    for (const sampleUrl of sampleUrls) {
+      const bitmap = await decodeToBitmap(await (await fetch(sampleUrl)).blob());
+      const rgba = toRgba(bitmap, bitmap.width, bitmap.height);
+      await client.request(MSG.SET_IMAGE, rgba, { transfer: [rgba.pixels.buffer] });
+      const answer = await client.request(MSG.CLASSIFY, { preprocess: pre, inputName, outputName, cam });
+      const maps = [];
+      for (const classIndex of answer.mapClasses) {
+        const m = await client.request(MSG.MAP, { classIndex, size });
+        const raw = new Uint8Array(m.grid.buffer);
+        let s = '';
+        for (let i = 0; i < raw.length; i += 0x8000) s += String.fromCharCode(...raw.subarray(i, i + 0x8000));
+        maps.push({ classIndex, grid: btoa(s), mapMs: m.mapMs, region: m.region });
+      }
+      perSample.push({ classes: answer.mapClasses, maps });
     }
-    return { classes: answer.mapClasses, maps };
+    return perSample;
   } finally {
     client.worker.terminate();
   }
@@ -68,14 +73,15 @@ async ({ app, sampleUrl, file, sha256, bytes, key, pre, inputName, outputName, c
 """
 
 
-def browser_maps(page, site_url, manifest, key, variant, sample):
+def browser_maps(page, site_url, manifest, key, variant, samples):
+    """The maps of ``key``'s ``variant`` for each of ``samples``, from one worker."""
     entry = manifest["models"][key]
     v = entry["variants"][variant]
     return page.evaluate(
         BROWSER_MAPS,
         {
             "app": site_url + "app/",
-            "sampleUrl": site_url + "models/" + sample["file"],
+            "sampleUrls": [site_url + "models/" + sample["file"] for sample in samples],
             "file": "../models/" + v["file"],
             "sha256": v["sha256"],
             "bytes": v["bytes"],
@@ -98,8 +104,9 @@ def test_browser_maps_match_pytorch(page, watch, site_url, models_dir, manifest)
         model = load_model(key, resolve_weights(key, opts), opts)
         pre = get_entry(key).weights.preprocess
         size = manifest["models"][key]["preprocess"]["input_size"]
-        for sample in manifest["samples"]:
-            got = browser_maps(page, site_url, manifest, key, "fp32", sample)
+        answers = browser_maps(page, site_url, manifest, key, "fp32", manifest["samples"])
+        assert len(answers) == len(manifest["samples"])
+        for sample, got in zip(manifest["samples"], answers):
             x = preprocess(load_rgb(models_dir / sample["file"]), pre)[:1]
             ref = cam.upsample(cam.torch_cam(model, x, np.array([got["classes"]])), size)[0]
             for j, m in enumerate(got["maps"]):

@@ -7,6 +7,7 @@ page says the run was stopped and that the next run works.
 
 import json
 import re
+from types import SimpleNamespace
 
 import pytest
 from playwright.sync_api import expect
@@ -59,6 +60,26 @@ def open_exercises(page, site_url):
     expect(page.get_by_role("region", name=LESSON)).to_be_visible()
 
 
+@pytest.fixture(scope="module")
+def shared(browser, browser_context_args, site_url):
+    """One exercise page, and its Python, for the tests below that grade code or query the
+    console: starting Pyodide is most of each such test's time, and what they check (a grade,
+    a traceback, the console's answers, a refused request) does not depend on what ran before
+    in another region or query. Each test uses its own region of the page, or the console,
+    and the lesson's tests run in file order (the wrong answers, which run the starter code
+    as given, first). Tests about Python's first start, or its absence, open their own page.
+    ``watch`` and ``traffic`` see every test of the module: an error or a foreign request in
+    any of them fails the ones that check."""
+    import conftest
+
+    context = browser.new_context(**browser_context_args)
+    page = context.new_page()
+    session = SimpleNamespace(page=page, watch=conftest.PageWatch(page), traffic=Requests(context))
+    open_exercises(page, site_url)
+    yield session
+    context.close()
+
+
 def run(region, code):
     region.get_by_role("textbox").fill(code)
     region.get_by_role("button", name="Run").click()
@@ -100,9 +121,9 @@ def test_python_loads_on_first_run_and_the_right_answer_passes(page, watch, traf
     assert watch.errors == []
 
 
-def test_each_wrong_answer_gets_the_graders_message(page, site_url):
-    open_exercises(page, site_url)
-    lesson = page.get_by_role("region", name=LESSON)
+def test_each_wrong_answer_gets_the_graders_message(shared):
+    lesson = shared.page.get_by_role("region", name=LESSON)
+    assert "# hint: MobileNet is a lightweight model" in code_in(lesson.get_by_role("textbox")), "the starter code"
     # the starter code as given: the property is missing on both, ResNet is checked first
     lesson.get_by_role("button", name="Run").click()
     expect(status(lesson)).to_have_text(WRONG.format("'ResNet'"), timeout=PYTHON_WAIT_MS)
@@ -124,9 +145,8 @@ def test_each_wrong_answer_gets_the_graders_message(page, site_url):
     expect(status(lesson)).to_have_text(PASS, timeout=PYTHON_WAIT_MS)
 
 
-def test_output_and_tracebacks_are_shown(page, site_url):
-    open_exercises(page, site_url)
-    lesson = page.get_by_role("region", name=LESSON)
+def test_output_and_tracebacks_are_shown(shared):
+    lesson = shared.page.get_by_role("region", name=LESSON)
     run(lesson, "import sys\nprint('to stdout')\nprint('to stderr', file=sys.stderr)\nmodels = {}\nmodels['ResNet']['x']\n")
     expect(status(lesson)).to_contain_text("error", timeout=PYTHON_WAIT_MS)
     output = lesson.get_by_label(f"Output of {LESSON}")
@@ -137,8 +157,8 @@ def test_output_and_tracebacks_are_shown(page, site_url):
     expect(output).to_contain_text("KeyError: 'ResNet'")
 
 
-def test_a_runaway_loop_is_stopped_and_the_next_run_works(page, watch, site_url):
-    open_exercises(page, site_url)
+def test_a_runaway_loop_is_stopped_and_the_next_run_works(shared):
+    page, watch = shared.page, shared.watch
     seconds = page.locator("[data-py-timeout]").first.inner_text()
     assert seconds.isdigit(), "the page states the time limit"
     lesson = page.get_by_role("region", name=LESSON)
@@ -151,9 +171,8 @@ def test_a_runaway_loop_is_stopped_and_the_next_run_works(page, watch, site_url)
 
 
 @pytest.mark.parametrize("name", FOLLOW_UPS)
-def test_follow_up_solution_passes_and_starter_does_not(page, site_url, name):
-    open_exercises(page, site_url)
-    region = page.get_by_role("region", name=name)
+def test_follow_up_solution_passes_and_starter_does_not(shared, name):
+    region = shared.page.get_by_role("region", name=name)
     region.get_by_role("button", name="Run").click()  # the starter code
     expect(status(region)).to_contain_text("Your code produced the wrong result.", timeout=PYTHON_WAIT_MS)
     region.get_by_text("Show solution").click()
@@ -213,9 +232,9 @@ def console_query(console, code) -> str:
     return text.rsplit(">>> ", 1)[1].split("\n", 1)[1]
 
 
-def test_console_returns_the_manifests_values(page, watch, site_url, manifest):
-    open_exercises(page, site_url)
-    console = page.get_by_role("region", name="Python console")
+def test_console_returns_the_manifests_values(shared, manifest):
+    watch = shared.watch
+    console = shared.page.get_by_role("region", name="Python console")
     resnet = manifest["models"]["resnet50"]
     assert console_query(console, "models['resnet50']['params']").strip() == str(resnet["params"])
     assert console_query(console, "models['resnet50']['is_lightweight']").strip() == "False"
@@ -226,17 +245,16 @@ def test_console_returns_the_manifests_values(page, watch, site_url, manifest):
     assert watch.errors == []
 
 
-def test_pyodide_builds_the_same_dictionary_as_native_python(page, site_url, manifest):
-    open_exercises(page, site_url)
-    console = page.get_by_role("region", name="Python console")
+def test_pyodide_builds_the_same_dictionary_as_native_python(shared, manifest):
+    console = shared.page.get_by_role("region", name="Python console")
     in_browser = console_query(console, "import json; print(json.dumps(models, sort_keys=True))")
     native = json.dumps(catalog.build_models_dict(manifest), sort_keys=True)
     assert in_browser.strip() == native
 
 
-def test_learner_code_cannot_reach_the_network(page, watch, traffic, site_url):
-    open_exercises(page, site_url)
-    console = page.get_by_role("region", name="Python console")
+def test_learner_code_cannot_reach_the_network(shared, site_url):
+    watch, traffic = shared.watch, shared.traffic
+    console = shared.page.get_by_role("region", name="Python console")
     probe = site_url + "learner-probe"
     attempts = {
         f"import js; js.fetch('{probe}')": "fetch is disabled",
