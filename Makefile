@@ -116,7 +116,7 @@ serve: site
 TEST_JOBS ?= auto
 test: tflite
 	$(MAKE) --no-print-directory site
-	$(PY) -m pytest -n $(TEST_JOBS) --dist loadfile
+	$(PY) -m pytest -n $(TEST_JOBS) --dist loadfile --durations=25
 
 # not a test: measures the browser against native onnxruntime, and LiteRT.js and native LiteRT
 # on the .tflite copies (~20 min on 2 cores), writes benchmarks/results.json

@@ -246,7 +246,7 @@ def file_stats(path: str | Path, compress: bool = True, gzip_level: int = 9) -> 
     return stats
 
 
-def _with_batch_one(model: onnx.ModelProto) -> onnx.ModelProto:
+def with_batch_one(model: onnx.ModelProto) -> onnx.ModelProto:
     """A copy with every symbolic dimension of the inputs set to 1, shapes inferred."""
     m = onnx.ModelProto()
     m.CopyFrom(model)
@@ -312,7 +312,7 @@ def graph_stats(model: onnx.ModelProto, outputs: tuple[str, ...] | None = None) 
     with ``outputs``, of the part of the graph that computes those outputs only."""
     if outputs is not None:
         model = only_outputs(model, outputs)
-    m = _with_batch_one(model)
+    m = with_batch_one(model)
     g = m.graph
     sizes: dict[str, int] = {}
     for vi in list(g.value_info) + list(g.input) + list(g.output):

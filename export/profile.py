@@ -83,9 +83,9 @@ def _row_of(path: str, row_paths: list[str]) -> int | None:
 
 
 def _shapes(model: onnx.ModelProto) -> dict[str, list[int]]:
-    from .measure import _with_batch_one
+    from .measure import with_batch_one
 
-    g = _with_batch_one(model).graph
+    g = with_batch_one(model).graph
     out = {}
     for vi in list(g.value_info) + list(g.input) + list(g.output):
         dims = [d.dim_value for d in vi.type.tensor_type.shape.dim]

@@ -28,7 +28,8 @@ def test_a_photo_given_before_the_page_is_ready_is_read_on_fast_4g(page, site_ur
     # over (it had not run), the status had not said "Ready", no model was loaded
     assert not given["appRunning"], given
     assert "Ready" not in given["startup"], given
-    assert given["modelStatus"].startswith("No model loaded yet"), given
+    # (the model status comes after the file input in the page: it may not be parsed yet)
+    assert given["modelStatus"] is None or given["modelStatus"].startswith("No model loaded yet"), given
     wait_for_answer(page, timeout=120_000)
     assert top5(page)[0][0] in CAT_CLASSES
     expect(page.get_by_role("img", name="The image being classified: chelsea.png")).to_be_visible()

@@ -142,15 +142,26 @@ def test_a_tflite_file_that_fails_its_checksum_is_refused(page, site_url, models
     key = with_tflite(manifest)[0]
     t = manifest["models"][key]["variants"]["int8"]["tflite"]  # the default variant's, the smaller file
 
+    corrupted = []
+
     def corrupt(route):
         good = route.fetch()
         body = bytearray(good.body())
         body[len(body) // 2] ^= 0xFF  # one flipped byte
         route.fulfill(response=good, body=bytes(body))
+        corrupted.append(route.request.url)
 
     page.route(f"**/models/{t['file']}", corrupt)
     open_classifier(page, site_url, f"?backend=litert&model={key}")
     choose_file(page, models_dir / "samples" / "chelsea.png")
+    # two attempts fetch the file: the page's preload of the default model, then the photo's
+    # own (classifier.js queues it behind). Both must have been refused before the route goes,
+    # or the second one would load the good file by itself and leave no Retry to press.
+    for _ in range(600):
+        if len(corrupted) >= 2:
+            break
+        page.wait_for_timeout(100)
+    assert len(corrupted) == 2, corrupted
     expect(page.get_by_role("alert").filter(has_text=re.compile(r"failed its checksum.*not used"))).to_be_visible(
         timeout=60_000)
     expect(page.get_by_role("status", name="Model status")).to_have_text("No model loaded.")
