@@ -71,10 +71,11 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def browser_context_args(browser_context_args, request):
-    """pytest-playwright's context options; with service workers blocked for a test marked
-    ``without_service_worker``. The site's service worker (offline reading) fetches files on
+    """pytest-playwright's context options; with service workers blocked in a module marked
+    ``without_service_worker`` (pytestmark). Module-scoped, so that a module's own shared
+    page (tests/e2e/test_exercise.py) can use it too. The site's service worker (offline reading) fetches files on
     the page's behalf, and Playwright's page.route and the DevTools network figures do not see
     a service worker's requests: the tests that change or weigh what the server sends run
     without it (the header server isolates the page without it; tests/e2e/test_offline.py
