@@ -61,6 +61,7 @@ export const state = {
   variant: null,
   runtime: DEFAULT_RUNTIME, // runtimes.js: the runtime the worker runs
   gpu: false, // onnxruntime-web on WebGPU (the reader opted in) rather than WebAssembly
+  oneThread: false, // two threads failed to start once (classify.js): every worker runs one from then on
   client: null,
   isolation: null,
   ready: false, // the manifest is in, the controls are built and the worker has started

@@ -53,7 +53,8 @@ export async function startWorker(runtime, gpu = false) {
   }
   state.client = new WorkerClient(WORKER_URL, early);
   state.loaded = null;
-  const reply = await (early ? state.client.earlyInit : state.client.request(MSG.INIT, { backend }));
+  const threads = state.oneThread ? { threads: 1 } : {};
+  const reply = await (early ? state.client.earlyInit : state.client.request(MSG.INIT, { backend, ...threads }));
   state.runtime = runtime;
   state.gpu = gpu;
   renderDiagnostics(reply.diagnostics);
@@ -81,6 +82,20 @@ export function showModelError(err) {
   el.retry.hidden = false;
 }
 
+// The runtime's second thread did not start (worker.js, THREADS): a new worker, on one thread
+// from now on, given the current image; the page says why it runs on one thread.
+async function restartOnOneThread(reason) {
+  state.oneThread = true;
+  el.isolationNote.textContent = `${reason} WebAssembly runs on one thread from now on.`;
+  el.isolationNote.hidden = false;
+  await startWorker(state.runtime, state.gpu);
+  if (state.hasImage && state.rgba) {
+    const { pixels, ...rest } = state.rgba;
+    const copy = pixels.slice();
+    await state.client.request(MSG.SET_IMAGE, { ...rest, pixels: copy }, { transfer: [copy.buffer] });
+  }
+}
+
 // the model in the page's worker (state.loaded follows it)
 export async function ensureModel(key, variant) {
   const id = `${key}.${variant}`;
@@ -88,8 +103,16 @@ export async function ensureModel(key, variant) {
   state.loaded = null;
   const label = labelOf(key, variant);
   el.modelStatus.textContent = `Loading ${label}…`;
+  const load = () => loadModel(state.client, state.manifest, key, variant, ({ received, total }) => showProgress(label, received, total));
   try {
-    const reply = await loadModel(state.client, state.manifest, key, variant, ({ received, total }) => showProgress(label, received, total));
+    let reply;
+    try {
+      reply = await load();
+    } catch (err) {
+      if (err.kind !== ERROR_KIND.THREADS || state.oneThread) throw err;
+      await restartOnOneThread(err.message);
+      reply = await load();
+    }
     state.loaded = id;
     state.loadTimings = { ...reply.timings, fromCache: reply.fromCache, bytes: reply.bytes ?? entryOf(key).variants[variant].bytes };
     renderDiagnostics(reply.diagnostics);

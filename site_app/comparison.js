@@ -18,7 +18,7 @@ import { WorkerClient } from './workerclient.js';
 async function secondWorker(runtime) {
   const client = new WorkerClient(WORKER_URL);
   try {
-    await client.request(MSG.INIT, { backend: backendOf(runtime, false) });
+    await client.request(MSG.INIT, { backend: backendOf(runtime, false), ...(state.oneThread ? { threads: 1 } : {}) });
     const { pixels, ...rest } = state.rgba;
     const copy = pixels.slice();
     await client.request(MSG.SET_IMAGE, { ...rest, pixels: copy }, { transfer: [copy.buffer] });

@@ -8,8 +8,9 @@
 // DONE or FAILED carrying the same id, and may send PROGRESS for it in between.
 //
 // page -> worker
-//   INIT {backend: 'wasm' | 'webgpu' | 'litert', handOver} -> DONE {diagnostics}; handOver: the URLs
-//     (absolute) of files the page is fetching for the worker, which it waits for, not fetches
+//   INIT {backend: 'wasm' | 'webgpu' | 'litert', handOver, threads} -> DONE {diagnostics}; handOver: the URLs
+//     (absolute) of files the page is fetching for the worker, which it waits for, not fetches;
+//     threads: 1 for one thread where two are possible (after THREADS), else left out
 //   HAND_OVER {url, chunk | done | failed}: the next bytes of one of those files (a Uint8Array,
 //     transferred), its end, or its failure (before any chunk: the worker fetches the file
 //     itself); no id, no answer
@@ -34,6 +35,8 @@
 //   CHECKSUM  downloaded bytes differ from the manifest's sha256
 //   SESSION   the runtime could not open the file (or there is no file for it)
 //   RUNTIME   the runtime failed to load or to run
+//   THREADS   the runtime's second thread did not start in time (worker.js, THREADS_START_S): start
+//             a new worker on one thread
 //   NO_MODEL  CLASSIFY before any LOAD_MODEL succeeded
 //   NO_IMAGE  CLASSIFY before SET_IMAGE
 //   NO_MAP    MAP without a classification that made maps, or for a class it has none of

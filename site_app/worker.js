@@ -42,6 +42,14 @@ const WARMUP_MODEL = new Uint8Array([
 // The runtime's WebAssembly, which onnxruntime-web's plain build (ort.wasm.min.mjs) loads
 const ORT_WASM = new URL('ort-wasm-simd-threaded.wasm', VENDOR).href;
 
+// onnxruntime-web's second thread is a worker of this worker, and the runtime waits until it
+// has started. Firefox has been seen never starting it (a page load in five to ten, on a busy
+// machine, with or without the service worker): the runtime then waits forever. So, with two
+// threads, the runtime gets this long to start once its WebAssembly is here (compiling it and
+// starting the thread take about a second on a phone); after that the model's load fails with
+// ERROR_KIND.THREADS, and the page starts a new worker on one thread (classify.js).
+const THREADS_START_S = 15;
+
 // Files the page started fetching for this worker before it could (docs/classifier.md):
 // INIT's handOver names them, then HAND_OVER messages bring each one's bytes as they arrive.
 // URL -> {response: a promise of a Response streaming those bytes, or of null when the page
@@ -84,6 +92,7 @@ function takeHandOver(url) {
 let wasmFromPage = null; // the .wasm's URL, when onnxruntime-web took the page's bytes of it
 let ort = null; // the runtime's module: onnxruntime-web's, or LiteRT.js shaped as it (litert.js)
 let warmup = Promise.resolve();
+let warmupError = null; // why the runtime failed to start, if it did
 let runtime = null;
 let backend = null;
 let session = null;
@@ -122,14 +131,18 @@ function diagnostics() {
   };
 }
 
-async function init({ backend: name }) {
+// `threads`: 1 to run on one thread even where two are possible (the page asks for it after
+// two threads failed to start); by default two where the page is cross-origin isolated
+async function init({ backend: name, threads = null }) {
   if (ort) throw new Error('the worker is already initialised; start a new worker to change backend');
   runtime = RUNTIMES[name];
   if (!runtime) throw new Error(`unknown backend ${name}`);
+  // two threads need SharedArrayBuffer, which only a cross-origin isolated page has
+  const numThreads = threads === 1 || !self.crossOriginIsolated ? 1 : 2;
   if (name === 'litert') {
     try {
       // two threads (its threaded build) need cross-origin isolation, as onnxruntime-web's do
-      ort = await loadLiteRt(self.crossOriginIsolated ? 2 : 1);
+      ort = await loadLiteRt(numThreads);
     } catch (err) {
       throw new ModelError(ERROR_KIND.RUNTIME, `The LiteRT.js runtime failed to load: ${err.message || err}`);
     }
@@ -143,8 +156,7 @@ async function init({ backend: name }) {
   }
   backend = name;
   ort.env.wasm.wasmPaths = VENDOR.href; // the .mjs/.wasm pair comes from the site itself
-  // two threads need SharedArrayBuffer, which only a cross-origin isolated page has
-  ort.env.wasm.numThreads = self.crossOriginIsolated ? 2 : 1;
+  ort.env.wasm.numThreads = numThreads;
   ort.env.logLevel = 'error';
   // onnxruntime-web fetches and compiles its .wasm only for the first session; start that now,
   // while the reader picks a photo, so that it overlaps the model's download instead of
@@ -152,18 +164,32 @@ async function init({ backend: name }) {
   // The page may be fetching the .wasm already: then onnxruntime-web takes its bytes rather
   // than fetch the file a second time (it compiles them once they are all here, while the
   // model, which is larger, still downloads).
+  // With the plain build, the worker holds the .wasm's bytes before the runtime starts (the
+  // page's, or fetched here), so that the time limit on starting the threads never counts a
+  // slow download. The WebGPU build fetches its own, larger, file: no limit there.
   const handed = name === 'wasm' ? takeHandOver(ORT_WASM) : null;
-  warmup = Promise.resolve(handed)
-    .then((response) => response?.arrayBuffer())
-    .then((bytes) => {
-      if (!bytes) return;
-      ort.env.wasm.wasmBinary = bytes;
-      wasmFromPage = ORT_WASM;
+  const bytes = name !== 'wasm'
+    ? Promise.resolve(null)
+    : Promise.resolve(handed)
+      .then((response) => response?.arrayBuffer())
+      .then((fromPage) => {
+        if (fromPage) wasmFromPage = ORT_WASM;
+        return fromPage;
+      })
+      .catch(() => null) // a broken hand-over: fetched here instead
+      .then((fromPage) => fromPage ?? fetch(ORT_WASM).then((r) => (r.ok ? r.arrayBuffer() : null)))
+      .catch(() => null); // onnxruntime-web fetches it, and says why it cannot
+  warmup = bytes
+    .then((wasm) => {
+      if (!wasm) return;
+      ort.env.wasm.wasmBinary = wasm;
+      if (numThreads > 1) ort.env.wasm.initTimeout = THREADS_START_S * 1000;
     })
-    .catch(() => {}) // a broken hand-over: onnxruntime-web fetches the file itself
     .then(() => ort.InferenceSession.create(WARMUP_MODEL, { executionProviders: ['wasm'] }))
     .then((s) => s.release())
-    .catch(() => {}); // a broken runtime is reported, with its message, by the real model's load
+    .catch((err) => {
+      warmupError = err; // reported by the real model's load
+    });
   return { diagnostics: diagnostics() };
 }
 
@@ -184,6 +210,9 @@ const fileName = (url) => new URL(url).pathname.split('/').pop();
 async function openSession(file, id) {
   const got = await getModel(file, (received, total) => post({ type: MSG.PROGRESS, id, received, total }), takeHandOver(file.url));
   await warmup;
+  if (/due to timeout/.test(warmupError?.message ?? '')) {
+    throw new ModelError(ERROR_KIND.THREADS, `onnxruntime-web's second thread did not start within ${THREADS_START_S} s.`);
+  }
   const t0 = performance.now();
   const created = await ort.InferenceSession.create(got.bytes, {
     executionProviders: runtime.providers,

@@ -102,9 +102,9 @@ def assert_says_what_it_uses(engine):
     """Threads and WebGPU: what the page uses is what the engine offers, and the page says so."""
     uses = engine.eval(WHAT_IT_USES)
     threads = engine.eval(DIAGNOSTICS)["Threads in use"]
-    if uses["isolated"] and uses["sab"]:
+    if uses["isolated"] and uses["sab"] and "second thread did not start" not in uses["note"]:
         assert threads == "2", uses
-    else:
+    else:  # not isolated, no SharedArrayBuffer, or (seen in Firefox) the second thread never started
         assert threads == "1", uses
         assert "WebAssembly runs on one thread" in uses["note"], uses
     if not uses["gpu"]:
@@ -155,8 +155,6 @@ def test_plain_static_host_under_a_sub_path(engine, plain_host_subpath, manifest
     assert re.search(r"/lightweight-models/classifier/", engine.eval("return location.href"))
 
 
-# Last in each engine: in Firefox, a plain host opened after the exercise (Pyodide) in the same
-# browser once waited for its model beyond the test's time (seen twice; never when run alone).
 def test_exercise_is_graded(engine, site_url):
     engine.goto(site_url + "exercise/")
     block = '.py-exercise[data-exercise="lesson"]'
