@@ -11,6 +11,7 @@ import io
 import re
 import struct
 import zlib
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -87,9 +88,28 @@ ACCEPTED = [
 ]
 
 
-@pytest.mark.parametrize("name, message", REFUSED)
-def test_refused_with_a_clear_message_then_keeps_working(page, watch, site_url, odd_files, models_dir, name, message):
+@pytest.fixture(scope="module")
+def reader(browser, browser_context_args, site_url):
+    """One classifier page for the odd files below, handed one after another as a reader
+    would: each file's message or note, then a photo that must still be classified, is the
+    very claim "the app keeps working". Opening the page (runtime, model) is most of each
+    test's time otherwise. ``watch`` sees every test of the module: an error or a foreign
+    request in any of them fails the ones that check. Each answer read is the one for the file
+    just given: the file input's change handler replaces the answer shown with "Reading
+    <file>…" before it returns (inputs.js), so no answer for an earlier file is read as its."""
+    import conftest
+
+    context = browser.new_context(**browser_context_args)
+    page = context.new_page()
+    session = SimpleNamespace(page=page, watch=conftest.PageWatch(page))
     open_classifier(page, site_url)
+    yield session
+    context.close()
+
+
+@pytest.mark.parametrize("name, message", REFUSED)
+def test_refused_with_a_clear_message_then_keeps_working(reader, odd_files, models_dir, name, message):
+    page = reader.page
     choose_file(page, odd_files / name)
     expect(alert_with(page, message)).to_be_visible()
     expect(results(page)).to_contain_text("not classified")
@@ -97,24 +117,24 @@ def test_refused_with_a_clear_message_then_keeps_working(page, watch, site_url, 
     wait_for_answer(page)
     assert top5(page)[0][0] in CAT_CLASSES
     expect(alert_with(page, message)).to_have_count(0)  # the message went with the bad file
-    assert watch.foreign_requests() == []  # the SVG's external image was never fetched
-    assert watch.errors == []
+    assert reader.watch.foreign_requests() == []  # the SVG's external image was never fetched
+    assert reader.watch.errors == []
 
 
 @pytest.mark.parametrize("name, note", ACCEPTED)
-def test_accepted_with_a_note(page, watch, site_url, odd_files, models_dir, name, note):
-    open_classifier(page, site_url)
+def test_accepted_with_a_note(reader, odd_files, models_dir, name, note):
+    page = reader.page
     choose_file(page, odd_files / name)
     wait_for_answer(page)
     expect(page.get_by_role("list", name="Notes about this image")).to_contain_text(re.compile(note))
     choose_file(page, models_dir / "samples" / "coffee.png")
     wait_for_answer(page)
     assert top5(page)[0][0] == ESPRESSO
-    assert watch.errors == []
+    assert reader.watch.errors == []
 
 
-def test_exif_orientation_is_honoured(page, site_url, odd_files):
-    open_classifier(page, site_url)
+def test_exif_orientation_is_honoured(reader, odd_files):
+    page = reader.page
     choose_file(page, odd_files / "rotated.jpg")  # stored 60 x 40, displayed 40 x 60
     wait_for_answer(page)
     expect(page.get_by_text("rotated.jpg: JPEG, 40 × 60 pixels")).to_be_visible()
