@@ -122,8 +122,21 @@ IDLE_STOPS_JS = """() => [...document.querySelectorAll(
   })
   .map((el) => el.getAttribute('aria-label') || el.className)"""
 
+# how much taller the page's title is than its words: an element that takes room on the
+# title's line without showing (its permalink) can push an empty line under it
+TITLE_GAP_JS = """() => {
+  const h1 = document.querySelector('.md-content h1');
+  const words = h1 ? [...h1.childNodes].filter((n) => n.nodeType === Node.TEXT_NODE && n.textContent.trim()) : [];
+  if (!words.length) return 0;
+  const range = document.createRange();
+  range.setStartBefore(words[0]);
+  range.setEndAfter(words[words.length - 1]);
+  return Math.round(h1.getBoundingClientRect().height - range.getBoundingClientRect().height);
+}"""
+
 SURVEY_JS = f"""(w) => ({{
   scroll: document.scrollingElement.scrollWidth,
+  title_gap: ({TITLE_GAP_JS})(),
   idle_stops: ({IDLE_STOPS_JS})(),
   culprit: document.scrollingElement.scrollWidth > w ? ({CULPRIT_JS})(w) : null,
   boxes: ({SCROLL_BOXES_JS})(),
@@ -179,6 +192,12 @@ def test_a_box_on_the_screen_that_fits_is_no_tab_stop(survey, width):
     pages = survey(width)
     idle = {path: s["idle_stops"] for path, s in pages.items() if s["idle_stops"]}
     assert idle == {}
+
+
+@pytest.mark.parametrize("width", [320, 390])
+def test_no_title_has_an_empty_line_under_it(survey, width):
+    gaps = {path: s["title_gap"] for path, s in survey(width).items() if s["title_gap"] > 16}  # a line is ~40 px
+    assert gaps == {}
 
 
 def test_home_table_caption_is_not_cut(page, site_url):
