@@ -404,37 +404,78 @@ def roofline(
     return "".join(out)
 
 
+CROWDED = 12  # two points closer than this (px) share the spots beside them: labels go further out
+
+
 def _place_labels(labels: Sequence[str], centres: Sequence[tuple[float, float]],
                   taken: Sequence[tuple[float, float, float, float]] = (),
                   lines: Sequence[tuple[float, float]] = ()) -> list[str]:
     """Each label at the first spot beside its point that overlaps no other label, no point,
     none of the ``taken`` boxes and none of the points along ``lines``; below the point first,
-    as the points of a roofline sit under their roof."""
+    as the points of a roofline sit under their roof. Where the spots beside it are taken (two
+    points almost on top of each other), a spot further out, joined to its point by a thin
+    line; so is a label as near another point as its own, which would otherwise read as
+    that point's."""
     boxes: list[tuple[float, float, float, float]] = list(taken)
     out = []
 
-    def free(box) -> bool:
+    def gap(box, point) -> float:
+        """From a point to the nearest edge of a box (0 inside it)."""
+        x0, y0, x1, y1 = box
+        px_, py_ = point
+        return math.hypot(max(x0 - px_, 0, px_ - x1), max(y0 - py_, 0, py_ - y1))
+
+    def ambiguous(box, own, beside: bool) -> bool:
+        """Beside its point: less than twice as near its own point as any other, it would read
+        as that one's. Further out, joined by a line: nearer another point than its own."""
+        mine = gap(box, own)
+        near = max(2 * mine, mine + 10) if beside else mine + 4
+        return any(gap(box, c) < near for c in centres if math.dist(c, own) > CROWDED)
+
+    def free(box, own, beside: bool) -> bool:
+        """Overlapping nothing, and plainly its own point's."""
         x0, y0, x1, y1 = box
         return (not any(x0 < b[2] and b[0] < x1 and y0 < b[3] and b[1] < y1 for b in boxes)
                 and not any(x0 - 5 < cx < x1 + 5 and y0 - 5 < cy < y1 + 5 for cx, cy in centres)
-                and not any(x0 - 1 < lx < x1 + 1 and y0 - 1 < ly < y1 + 1 for lx, ly in lines))
+                and not any(x0 - 1 < lx < x1 + 1 and y0 - 1 < ly < y1 + 1 for lx, ly in lines)
+                and not ambiguous(box, own, beside))
 
     for label, (cx, cy) in sorted(zip(labels, centres), key=lambda lc: lc[1][1]):
         w = _text_w(label)
-        candidates = [(cx + 8, cy + 17, "start"), (cx - 8, cy + 17, "end"), (cx + 8, cy + 4, "start"),
-                      (cx - 8, cy + 4, "end"), (cx, cy + 20, "middle"), (cx + 8, cy - 9, "start"),
-                      (cx - 8, cy - 9, "end"), (cx, cy - 10, "middle"), (cx, cy + 33, "middle"),
-                      (cx - 8, cy + 30, "end"), (cx + 8, cy + 30, "start")]
+        beside = [(cx + 8, cy + 17, "start"), (cx - 8, cy + 17, "end"), (cx + 8, cy + 4, "start"),
+                  (cx - 8, cy + 4, "end"), (cx, cy + 20, "middle"), (cx + 8, cy - 9, "start"),
+                  (cx - 8, cy - 9, "end"), (cx, cy - 10, "middle"), (cx, cy + 33, "middle"),
+                  (cx - 8, cy + 30, "end"), (cx + 8, cy + 30, "start")]
+        # further out, below first, then to the sides, then above
+        further = [(cx + dx, cy + dy, "start" if dx > 0 else "end" if dx < 0 else "middle")
+                   for d in (28, 44, 60) for dx, dy in ((0, d + 10), (d, d), (-d, d), (d, 4), (-d, 4),
+                                                        (d, -d + 8), (-d, -d + 8), (0, -d))]
+        # a point with another almost on top of it: no spot beside it is clearly its own
+        crowded = any(0 < math.dist(c, (cx, cy)) <= CROWDED for c in centres)
         fits = []  # the spots inside the chart; the first free one, else the first of them
-        for tx, ty, anchor in candidates:
+        for i, (tx, ty, anchor) in enumerate(beside + further):
+            if crowded and i < len(beside):
+                continue
             x0 = tx if anchor == "start" else tx - w if anchor == "end" else tx - w / 2
             box = (x0, ty - TEXT + 2, x0 + w, ty + 2)
             if x0 >= 0 and x0 + w <= WIDTH:
-                fits.append((tx, ty, anchor, box))
-                if free(box):
+                fits.append((tx, ty, anchor, box, i))
+                if free(box, (cx, cy), i < len(beside)):
                     break
         else:
-            tx, ty, anchor, box = fits[0]
+            # no spot is free of everything: the first that at least covers no other label
+            clear = [f for f in fits if not any(f[3][0] < b[2] and b[0] < f[3][2] and f[3][1] < b[3] and b[1] < f[3][3]
+                                                for b in boxes)]
+            fits = (clear or fits)[:1]
+        tx, ty, anchor, box, i = fits[-1]
         boxes.append(box)
+        if i >= len(beside) or crowded:
+            # a line from the point's edge to the label's nearest edge
+            ex = min(max(cx, box[0]), box[2])
+            ey = min(max(cy, box[1]), box[3])
+            length = math.hypot(ex - cx, ey - cy)
+            if length > 7:
+                sx, sy = cx + (ex - cx) * 6 / length, cy + (ey - cy) * 6 / length
+                out.append(f'<line class="lwm-leader" x1="{sx:.1f}" y1="{sy:.1f}" x2="{ex:.1f}" y2="{ey:.1f}"/>')
         out.append(f'<text class="lwm-point-label" x="{tx:.1f}" y="{ty:.1f}" text-anchor="{anchor}">{escape(label)}</text>')
     return out

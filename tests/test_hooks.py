@@ -6,6 +6,7 @@ Run: .venv/bin/python -m pytest tests/test_hooks.py
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import subprocess
@@ -732,3 +733,29 @@ def test_sample_gallery_holds_the_photos_place_until_the_app_is_ready(render, ma
     for s in samples:
         assert f'aria-label="Classify the sample photo: {s["description"]}"' in html
         assert f'<img src="../models/{s.get("thumbnail") or s["file"]}" alt="" loading="lazy" width="96" height="72">' in html
+
+
+def test_roofline_labels_never_overlap_and_crowded_points_get_a_line(render, manifest):
+    """Every model's roofline: no two point labels overlap, and where two points sit almost on
+    top of each other (MobileNetV3-Small's two kinds of 1×1 layer), each label is joined to its
+    point by a line, since no spot beside the pair is clearly either one's."""
+    import lwm_charts
+
+    crowded_seen = False
+    for name in manifest["models"]:
+        svg = render(f"<!-- roofline: {name} -->").split("</svg>")[0]
+        boxes = []
+        for x, y, anchor, text in re.findall(r'<text class="lwm-point-label" x="([-\d.]+)" y="([-\d.]+)" text-anchor="(\w+)">([^<]*)<', svg):
+            x, y, w = float(x), float(y), lwm_charts._text_w(text)
+            x0 = x if anchor == "start" else x - w if anchor == "end" else x - w / 2
+            boxes.append((text, x0, y - lwm_charts.TEXT + 2, x0 + w, y + 2))
+        for i, a in enumerate(boxes):
+            for b in boxes[i + 1:]:
+                assert not (a[1] < b[3] and b[1] < a[3] and a[2] < b[4] and b[2] < a[4]), (name, a[0], b[0])
+        centres = [tuple(map(float, c)) for c in re.findall(r'<circle class="lwm-point[^"]*" cx="([\d.]+)" cy="([\d.]+)"', svg)]
+        leaders = re.findall(r'<line class="lwm-leader" x1="([\d.]+)" y1="([\d.]+)"', svg)
+        for c in centres:
+            if any(0 < math.dist(c, d) <= lwm_charts.CROWDED for d in centres):
+                crowded_seen = True
+                assert any(math.dist(c, tuple(map(float, l))) < 7 for l in leaders), (name, c)
+    assert crowded_seen, "no model has two points almost on top of each other: the check checked nothing"
