@@ -82,6 +82,16 @@ def diagnostic(page, name):
     return row.get_by_role("cell").inner_text()
 
 
+def wait_for_diagnostic(page, name, text, timeout=60_000):
+    """Until the diagnostics row ``name`` reads ``text``. After a change of runtime, the row
+    "Model file" names the new file only once the photo has been handed to the new worker (its
+    answer replaced by "Reading …", a moment too short to watch for) and the model is
+    loaded: an answer read after that is the new runtime's."""
+    diagnostic(page, name)  # unfolds the panel
+    row = page.get_by_role("table", name="Diagnostics").get_by_role("row", name=re.compile(rf"^{re.escape(name)}"))
+    expect(row.get_by_role("cell")).to_have_text(text, timeout=timeout)
+
+
 def loaded_file(manifest, key, variant):
     """The manifest entry of the file the WebAssembly backend downloads: the pre-optimized
     copy when there is one (int8), else the variant's own file."""
