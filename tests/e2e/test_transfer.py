@@ -34,7 +34,7 @@ def test_runtime_arrives_compressed_and_classifies(page, site_url, manifest):
     on_disk = (SITE_DIR / "vendor" / "onnxruntime-web" / WASM).stat().st_size
     on_wire = wasm[0].sizes()["responseBodySize"]
     assert 0 < on_wire < on_disk, f"{WASM}: {on_wire} bytes on the wire, {on_disk} on disk"
-    # the page's first script fetched the runtime and the default model for the worker
+    # the page's first script fetched the runtime for the worker, the worker the default model
     # (docs/classifier.md): the model file the worker opens, once, and no other
     default = next(k for k, m in manifest["models"].items() if m["pretrained"])
     models = [r.url.rsplit("/", 1)[-1] for r in finished if r.url.split("?")[0].endswith((".onnx", ".ort"))]
