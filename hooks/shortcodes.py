@@ -151,25 +151,6 @@ def message(ctx: Context, arg: str | None) -> str:
     return types[arg]
 
 
-# site_app/manifest.js's DEFAULT_VARIANT: the variant the classifier opens with
-DEFAULT_VARIANT = "int8"
-
-
-def default_model(ctx: Context, arg: str | None) -> str:
-    """The file the classifier opens first, as the page's inline script needs it to start the
-    download before any module has loaded: ``<!-- default-model -->`` ->
-    ``{"key": …, "variant": …, "file": …}``. The same choice as the page's modules make
-    (picker.js: the manifest's first pretrained model, int8, and for onnxruntime-web's
-    WebAssembly the pre-optimized copy when there is one: worker.js, loadModel)."""
-    keys = [k for k, e in ctx.manifest["models"].items() if e.get("pretrained")]
-    if not keys:
-        raise PluginError("no pretrained model in the manifest: the classifier has nothing to open")
-    variants = ctx.manifest["models"][keys[0]]["variants"]
-    variant = DEFAULT_VARIANT if DEFAULT_VARIANT in variants else next(iter(variants))
-    v = variants[variant]
-    return json.dumps({"key": keys[0], "variant": variant, "file": (v.get("optimized") or v)["file"]})
-
-
 # The controls' labels and symbols (the MobileNet papers call the width multiplier alpha; the
 # EfficientNet paper's alpha is its depth coefficient, so there width is w, as in its Eq. 3)
 _CONTROL_LABELS = {
@@ -319,7 +300,6 @@ MARKERS: dict[str, Callable[[Context, str | None], str]] = {
     "weights-table": weights_table,
     "diagram": diagram,
     "message": message,
-    "default-model": default_model,
     # width multiplier and resolution, live (lwm/scaling.py, run by Pyodide)
     "scaling": scaling_explorer,
     # the Benchmarks page: <!-- benchmark: ratio --> etc., from benchmarks/results.json
