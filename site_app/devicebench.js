@@ -163,8 +163,20 @@ function render() {
         name, make('td', {}, r.variant), ...cells);
     }),
   );
-  el.figure.replaceChildren(chart(state.results.filter((r) => !r.error), budget));
+  drawChart();
 }
+
+// The chart is drawn at the width it is shown at; a phone turned sideways, or a window made
+// narrower, draws it again at the new width (its height follows; a change of height alone
+// does not redraw it).
+let drawnWidth = 0;
+function drawChart() {
+  drawnWidth = el.figure.clientWidth;
+  el.figure.replaceChildren(chart(state.results.filter((r) => !r.error), state.manifest.realtime.budget_ms));
+}
+new ResizeObserver(() => {
+  if (state.results.some((r) => !r.error) && el.figure.clientWidth !== drawnWidth) drawChart();
+}).observe(el.figure);
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 function svg(tag, attrs = {}, ...children) {

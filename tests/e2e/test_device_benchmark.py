@@ -68,6 +68,14 @@ def test_one_model_gives_a_row_a_point_and_a_matching_download(page, watch, site
     assert chart.is_visible()
     assert chart.locator("circle.lwm-mine[data-model=squeezenet1_1]").count() == 1
     assert chart.locator("line.lwm-ref").count() == 1  # the real-time budget
+    # drawn at the width it is shown at, and again at a new one (a phone turned upright)
+    drawn = lambda: int(chart.get_attribute("viewBox").split()[2])  # noqa: E731
+    wide = drawn()
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.wait_for_function("(w) => Number(document.querySelector('.lwm-device-chart').getAttribute('viewBox').split(' ')[2]) < w",
+                           arg=wide)
+    assert abs(drawn() - chart.bounding_box()["width"]) <= 2, (drawn(), chart.bounding_box())
+    assert chart.locator("circle.lwm-mine[data-model=squeezenet1_1]").count() == 1
 
     with page.expect_download() as got:
         section.get_by_role("link", name="Download your figures (JSON)").click()
