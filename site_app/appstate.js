@@ -82,6 +82,9 @@ export const state = {
   mapFor: null, // {key, variant, generation}
 };
 
+// INIT's thread count: one once two failed to start (classify.js), else the worker's choice
+export const threadsAsked = () => (state.oneThread ? { threads: 1 } : {});
+
 // the worker's INIT backend for the current runtime (messages.js)
 export const backendOf = (runtime = state.runtime, gpu = state.gpu) => runtime.backend(gpu);
 export const entryOf = (key) => state.manifest.models[key];

@@ -2,7 +2,7 @@
 // loading the chosen model, classifying the current image, and showing the answer, its
 // timings and the diagnostics. Runs in the queue of appstate.js (`schedule`).
 
-import { backendOf, el, entryOf, labelOf, serial, state, tableRows } from './appstate.js';
+import { backendOf, el, entryOf, labelOf, serial, state, tableRows, threadsAsked } from './appstate.js';
 import { make } from './dom.js';
 import { fmtBytes, fmtMs, fmtPct } from './format.js';
 import { WORKER_URL, loadModel } from './manifest.js';
@@ -53,8 +53,7 @@ export async function startWorker(runtime, gpu = false) {
   }
   state.client = new WorkerClient(WORKER_URL, early);
   state.loaded = null;
-  const threads = state.oneThread ? { threads: 1 } : {};
-  const reply = await (early ? state.client.earlyInit : state.client.request(MSG.INIT, { backend, ...threads }));
+  const reply = await (early ? state.client.earlyInit : state.client.request(MSG.INIT, { backend, ...threadsAsked() }));
   state.runtime = runtime;
   state.gpu = gpu;
   renderDiagnostics(reply.diagnostics);
@@ -89,11 +88,14 @@ async function restartOnOneThread(reason) {
   el.isolationNote.textContent = `${reason} WebAssembly runs on one thread from now on.`;
   el.isolationNote.hidden = false;
   await startWorker(state.runtime, state.gpu);
-  if (state.hasImage && state.rgba) {
-    const { pixels, ...rest } = state.rgba;
-    const copy = pixels.slice();
-    await state.client.request(MSG.SET_IMAGE, { ...rest, pixels: copy }, { transfer: [copy.buffer] });
-  }
+  if (state.hasImage && state.rgba) await giveImage(state.client);
+}
+
+// a copy of the current image's pixels to a worker (the page keeps its own)
+export function giveImage(client) {
+  const { pixels, ...rest } = state.rgba;
+  const copy = pixels.slice();
+  return client.request(MSG.SET_IMAGE, { ...rest, pixels: copy }, { transfer: [copy.buffer] });
 }
 
 // the model in the page's worker (state.loaded follows it)

@@ -3,8 +3,8 @@
 // LiteRT.js when the page runs onnxruntime-web, the ONNX files with onnxruntime-web when it
 // runs LiteRT.js), one row each, with a small copy of the photo under the model's map.
 
-import { backendOf, el, entryOf, labelOf, nameOf, serial, state } from './appstate.js';
-import { classifyLoaded, clearModelError, ensureModel, schedule } from './classify.js';
+import { backendOf, el, entryOf, labelOf, nameOf, serial, state, threadsAsked } from './appstate.js';
+import { classifyLoaded, clearModelError, ensureModel, giveImage, schedule } from './classify.js';
 import { make } from './dom.js';
 import { fmtBytes, fmtMs, fmtPct } from './format.js';
 import { WORKER_URL, loadModel, pretrainedKeys } from './manifest.js';
@@ -18,10 +18,8 @@ import { WorkerClient } from './workerclient.js';
 async function secondWorker(runtime) {
   const client = new WorkerClient(WORKER_URL);
   try {
-    await client.request(MSG.INIT, { backend: backendOf(runtime, false), ...(state.oneThread ? { threads: 1 } : {}) });
-    const { pixels, ...rest } = state.rgba;
-    const copy = pixels.slice();
-    await client.request(MSG.SET_IMAGE, { ...rest, pixels: copy }, { transfer: [copy.buffer] });
+    await client.request(MSG.INIT, { backend: backendOf(runtime, false), ...threadsAsked() });
+    await giveImage(client);
   } catch (err) {
     client.terminate();
     throw err;

@@ -167,19 +167,7 @@ async function init({ backend: name, threads = null }) {
   // With the plain build, the worker holds the .wasm's bytes before the runtime starts (the
   // page's, or fetched here), so that the time limit on starting the threads never counts a
   // slow download. The WebGPU build fetches its own, larger, file: no limit there.
-  const handed = name === 'wasm' ? takeHandOver(ORT_WASM) : null;
-  const bytes = name !== 'wasm'
-    ? Promise.resolve(null)
-    : Promise.resolve(handed)
-      .then((response) => response?.arrayBuffer())
-      .then((fromPage) => {
-        if (fromPage) wasmFromPage = ORT_WASM;
-        return fromPage;
-      })
-      .catch(() => null) // a broken hand-over: fetched here instead
-      .then((fromPage) => fromPage ?? fetch(ORT_WASM).then((r) => (r.ok ? r.arrayBuffer() : null)))
-      .catch(() => null); // onnxruntime-web fetches it, and says why it cannot
-  warmup = bytes
+  warmup = (name === 'wasm' ? wasmBytes() : Promise.resolve(null))
     .then((wasm) => {
       if (!wasm) return;
       ort.env.wasm.wasmBinary = wasm;
@@ -191,6 +179,26 @@ async function init({ backend: name, threads = null }) {
       warmupError = err; // reported by the real model's load
     });
   return { diagnostics: diagnostics() };
+}
+
+// The plain build's .wasm: the page's bytes, else fetched here; null when neither works
+// (onnxruntime-web then fetches it itself, and says why it cannot)
+async function wasmBytes() {
+  try {
+    const fromPage = await (await takeHandOver(ORT_WASM))?.arrayBuffer();
+    if (fromPage) {
+      wasmFromPage = ORT_WASM;
+      return fromPage;
+    }
+  } catch {
+    // a broken hand-over: fetched here instead
+  }
+  try {
+    const response = await fetch(ORT_WASM);
+    return response.ok ? await response.arrayBuffer() : null;
+  } catch {
+    return null;
+  }
 }
 
 async function releaseSession() {
