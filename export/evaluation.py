@@ -107,8 +107,11 @@ def agreement(ref_logits: np.ndarray, logits: np.ndarray) -> Agreement:
 
 
 def top5(logits: np.ndarray) -> list[ClassProb]:
+    """The five most probable classes, highest first; equal probabilities (common in an int8
+    model's output, whose logits take few values) in class order, as the page's topK orders
+    them, so that a browser's answer compares with this one class by class."""
     p = softmax(logits[None])[0]
-    idx = np.argsort(-p)[:5]
+    idx = np.argsort(-p, kind="stable")[:5]
     return [ClassProb(index=int(i), prob=float(p[i])) for i in idx]
 
 

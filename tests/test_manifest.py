@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from export import images, manifest as M
-from export.evaluation import INT8_MAX_SIZE_RATIO, INT8_MIN_AGREEMENT_ALL, INT8_MIN_AGREEMENT_CONFIDENT
+from export.evaluation import INT8_MAX_SIZE_RATIO, INT8_MIN_AGREEMENT_ALL, INT8_MIN_AGREEMENT_CONFIDENT, top5
 from export.measure import count_macs, count_params, layer_rows
 from export.preprocess import preprocess
 from export.registry import build_model, get_entry, list_models
@@ -19,6 +19,8 @@ from export.weights import Preprocess, load_pretrained
 from lwm.records import Manifest, ModelEntry, Variant, required_fields
 from lwm import catalog
 from lwm.constants import VARIANTS
+from nodejs import run_module
+from conftest import ROOT
 
 
 def entries(manifest):
@@ -220,3 +222,18 @@ def test_built_manifest_samples_have_thumbnails(manifest, models_dir):
     for sample in manifest["samples"]:
         assert (models_dir / sample["file"]).is_file(), sample["file"]
         assert (models_dir / sample["thumbnail"]).is_file(), sample["thumbnail"]
+
+
+def test_reference_top5_orders_equal_probabilities_as_the_page_does():
+    """An int8 model's logits take few values, so two classes often tie; the export's
+    reference top 5 and the page's (postprocess.js topK) must list tied classes in the same
+    order, or a browser's answer that is the same to the last bit looks like a missing class."""
+    logits = np.zeros(1000, np.float32)
+    logits[[900, 17, 402, 3, 650, 77]] = [3.0, 2.0, 2.0, 1.0, 1.0, 1.0]  # ties at 2.0 and 1.0
+    page = run_module(ROOT / "site_app" / "postprocess.js", "post",
+                      f"post.topK(post.softmax({logits.tolist()}))")
+    ours = top5(logits)
+    assert [c.index for c in ours] == [900, 17, 402, 3, 77]
+    assert [c["index"] for c in page] == [c.index for c in ours]
+    for mine, theirs in zip(ours, page):
+        assert abs(mine.prob - theirs["prob"]) < 1e-6
