@@ -53,7 +53,19 @@ export async function startWorker(runtime, gpu = false) {
   }
   state.client = new WorkerClient(WORKER_URL, early);
   state.loaded = null;
-  const reply = await (early ? state.client.earlyInit : state.client.request(MSG.INIT, { backend, ...threadsAsked() }));
+  const init = () => state.client.request(MSG.INIT, { backend, ...threadsAsked() });
+  let reply;
+  try {
+    reply = await (early ? state.client.earlyInit : init());
+  } catch (err) {
+    if (!state.client.dead) throw err;
+    // The worker never ran. WebKit (WebKitGTK 2.50) does this to a worker started while the
+    // page loads, on every second load of the page in a tab ("could not be loaded"), and runs
+    // one started a moment later: one more worker, once.
+    state.client.terminate();
+    state.client = new WorkerClient(WORKER_URL);
+    reply = await init();
+  }
   state.runtime = runtime;
   state.gpu = gpu;
   renderDiagnostics(reply.diagnostics);

@@ -19,7 +19,9 @@ from classifier_page import (
     wait_for_answer,
 )
 
-pytestmark = pytest.mark.e2e
+# what these tests count or fail is what the page asks the server for: no service worker in
+# between (page.route and the request events do not see what a service worker fetches)
+pytestmark = [pytest.mark.e2e, pytest.mark.without_service_worker]
 
 
 def test_the_worker_the_page_started_is_the_one_in_use(page, site_url, manifest):
@@ -42,3 +44,27 @@ def test_the_default_model_loads_before_any_photo(page, site_url, manifest):
     expect(page.get_by_role("status", name="Model status")).to_contain_text("is loaded and ready", timeout=60_000)
     assert models == [loaded_file(manifest, key, "int8")["file"]]
     expect(page.get_by_role("status", name="Results").get_by_role("listitem")).to_have_count(0)  # no photo, no answer
+
+
+@pytest.mark.parametrize("query", ["", "?backend=litert"])
+def test_a_worker_whose_script_did_not_load_is_started_once_more(page, site_url, manifest, query):
+    """WebKit fails a worker started while the page loads on every second load of the page in
+    a tab (test_engines.py reloads it there); here the first request for the worker's script
+    fails, for the worker onnxruntime-web's page starts early and for LiteRT.js's: the page
+    starts one more worker and answers."""
+    asked = []
+
+    def fail_first(route):
+        asked.append(route.request.url)
+        if len(asked) == 1:
+            route.abort()
+        else:
+            route.continue_()
+
+    page.route("**/app/worker.js", fail_first)
+    open_classifier(page, site_url, query)
+    classify_sample(page, manifest["samples"][0])
+    wait_for_answer(page)
+    assert top5(page)[0][0] in CAT_CLASSES
+    assert len(asked) == 2
+    assert diagnostic(page, "Execution provider") == ("litert" if query else "wasm")

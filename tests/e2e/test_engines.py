@@ -136,6 +136,29 @@ def test_classifier_answers_as_the_export_does(engine, site_url, manifest):
         assert engine.eval("return document.body.innerText.includes('WebAssembly runs on one thread')")
 
 
+def test_opened_again_in_the_same_tab_it_answers_with_litert_int8(engine, site_url, manifest):
+    """Two loads of the classifier in one tab, the second with LiteRT.js's int8 file (WebKit
+    failed to start the worker of every second load, whichever the runtime): both get ready,
+    and LiteRT.js answers with native LiteRT's top-5 for that file."""
+    key = next((k for k, m in manifest["models"].items()
+                if m["pretrained"] and "tflite" in m["variants"].get("int8", {})), None)
+    if key is None:
+        pytest.fail("no int8 .tflite file in models.json: run `make tflite` (make test does)")
+    open_classifier(engine, site_url)
+    engine.goto(site_url + f"classifier/?backend=litert&model={key}&variant=int8")
+    engine.wait_until(READY, what="the classifier to be ready, opened a second time")
+    sample = manifest["samples"][0]
+    got = classify_sample(engine, sample)
+    ref = manifest["models"][key]["variants"]["int8"]["tflite"]["reference_top5"][sample["id"]]
+    where = f"{engine.name}: {key} int8 .tflite on {sample['id']}"
+    assert (model_of(manifest, got["name"]), got["variant"]) == (key, "int8"), where
+    assert got["top5"][0][0] == ref[0]["index"], where
+    probs = dict(got["top5"])
+    for r in ref:
+        assert abs(probs.get(r["index"], 0.0) - r["prob"]) <= TOLERANCE, (where, r, got["top5"])
+    assert engine.eval(DIAGNOSTICS)["Execution provider"] == "litert"
+
+
 def test_plain_static_host_under_a_sub_path(engine, plain_host_subpath, manifest):
     open_classifier(engine, plain_host_subpath)
     sample = manifest["samples"][1]
