@@ -1,7 +1,8 @@
-"""LiteRT.js beside onnxruntime-web: one model's fp32 weights in four runtimes, moments apart.
+"""LiteRT.js beside onnxruntime-web: one model's weights in four runtimes, moments apart.
 
 For each model with a .tflite copy (``make tflite``, export/tflite.py), right after its fp32
-ONNX file in the main table (benchmarks/latency.py):
+ONNX file in the main table (benchmarks/latency.py), first for the fp32 files, then for the
+int8 ones (the .int8.opt.onnx file the classifier opens, and the int8 .tflite file):
 
 - native onnxruntime on the fp32 ONNX file and native LiteRT on the .tflite file (its
   interpreter with XNNPACK, run in .venv-litert, which has LiteRT; this environment has not),
@@ -47,9 +48,14 @@ COLD_STARTS = (
 )
 
 
-def tflite_file(manifest: dict, key: str) -> dict | None:
-    """The model's .tflite copy, if ``make tflite`` made one."""
-    return manifest["models"][key]["variants"].get("fp32", {}).get("tflite")
+# the variants with a .tflite copy that are timed, fp32 first: its record is the model's own,
+# the others' sit inside it under their names (lwm/bench_results.py)
+LITERT_VARIANTS = ("fp32", "int8")
+
+
+def tflite_file(manifest: dict, key: str, variant: str = "fp32") -> dict | None:
+    """The model's .tflite copy of ``variant``, if ``make tflite`` made one."""
+    return manifest["models"][key]["variants"].get(variant, {}).get("tflite")
 
 
 def _in_litert_env(code: str, *args: str) -> dict | None:
@@ -66,13 +72,13 @@ def native_versions() -> dict | None:
     return _in_litert_env(VERSIONS)
 
 
-def litert_browser(page, manifest: dict, key: str, threads: str) -> dict:
+def litert_browser(page, manifest: dict, key: str, threads: str, variant: str = "fp32") -> dict:
     e = manifest["models"][key]
     size = e["preprocess"]["input_size"]
     return browser_request(page, {
-        "runtime": "litert", "modelUrl": f"models/{tflite_file(manifest, key)['file']}",
+        "runtime": "litert", "modelUrl": f"models/{tflite_file(manifest, key, variant)['file']}",
         "inputName": e["input"]["name"], "inputShape": [1, 3, size, size], "threads": int(threads), "options": {},
-    }, f"{key} tflite, {threads} thread(s), LiteRT.js")
+    }, f"{key} {variant} tflite, {threads} thread(s), LiteRT.js")
 
 
 def _pooled(runs: list[dict]) -> dict:
@@ -84,30 +90,41 @@ def _pooled(runs: list[dict]) -> dict:
 
 
 def litert_run(pages: dict, manifest: dict, key: str, options: dict) -> dict:
-    """One model's fp32 weights in the four runtimes (see the module's docstring); "_version"
-    is the LiteRT.js the browser ran, for the results' versions."""
-    t = tflite_file(manifest, key)
+    """One model's weights in the four runtimes (see the module's docstring): the fp32 files'
+    record, with each other variant's inside it under the variant's name; "_version" is the
+    LiteRT.js the browser ran, for the results' versions."""
+    record = _litert_variant(pages, manifest, key, options, "fp32")
+    for variant in LITERT_VARIANTS[1:]:
+        if tflite_file(manifest, key, variant) and variant in manifest["models"][key]["variants"]:
+            r = _litert_variant(pages, manifest, key, options, variant)
+            r.pop("_version")
+            record[variant] = r
+    return record
+
+
+def _litert_variant(pages: dict, manifest: dict, key: str, options: dict, variant: str) -> dict:
+    t = tflite_file(manifest, key, variant)
     size = manifest["models"][key]["preprocess"]["input_size"]
-    onnx_file = classifier_file(manifest, key, "fp32")["file"]
+    onnx_file = classifier_file(manifest, key, variant)["file"]
     nat_onnx = {th: ort_latency_ms(MODELS_DIR / onnx_file, (1, 3, size, size), int(th)) for th in THREADS}
     nat_lrt = _in_litert_env(NATIVE_LITERT, str(MODELS_DIR / t["file"]), *THREADS)
     web: dict = {th: [] for th in THREADS}
     lrt: dict = {th: [] for th in THREADS}
     for _ in range(EXPERIMENT_ROUNDS):
         for th in THREADS:
-            web[th].append(browser_run(pages[th], manifest, key, "fp32", th, options))
-            lrt[th].append(litert_browser(pages[th], manifest, key, th))
+            web[th].append(browser_run(pages[th], manifest, key, variant, th, options))
+            lrt[th].append(litert_browser(pages[th], manifest, key, th, variant))
     version = lrt[THREADS[0]][0]["_version"]
     web = {th: _pooled(web[th]) for th in THREADS}
     browser = {th: _pooled(lrt[th]) for th in THREADS}
     native = "—" if nat_lrt is None else " / ".join(str(nat_lrt[th]["median_ms"]) for th in THREADS)
-    log(f"litert  {key}: LiteRT.js {' / '.join(str(browser[th]['median_ms']) for th in THREADS)} ms, "
+    log(f"litert  {key} {variant}: LiteRT.js {' / '.join(str(browser[th]['median_ms']) for th in THREADS)} ms, "
         f"onnxruntime-web {' / '.join(str(web[th]['median_ms']) for th in THREADS)} ms, native LiteRT {native} ms, "
         f"native onnxruntime {' / '.join(str(nat_onnx[th]['median_ms']) for th in THREADS)} ms "
         f"({' / '.join(THREADS)} threads)")
     return {
         "file": t["file"], "bytes": t["bytes"], "gzip_bytes": t["gzip_bytes"], "_version": version,
         "browser": browser, "native": nat_lrt,
-        # onnxruntime on the fp32 ONNX file of the same model, in the same rounds
+        # onnxruntime on the ONNX file of the same model and variant the classifier opens, in the same rounds
         "onnx": {"file": onnx_file, "native": nat_onnx, "browser": web},
     }

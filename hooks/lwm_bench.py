@@ -22,7 +22,7 @@ import lwm_html
 import lwm_templates
 from lwm.bench_results import THREADS, ResultsError, check
 from lwm.constants import VARIANTS
-from lwm_format import fmt_bytes, fmt_ms, fmt_ratio
+from lwm_format import fmt_bytes, fmt_ms, fmt_pct, fmt_ratio
 
 RESULTS = Path(os.environ.get("LWM_BENCH_RESULTS", "benchmarks/results.json"))
 
@@ -436,7 +436,96 @@ def litert_cold(ctx, data: dict) -> str:
     return lwm_html.table(head, rows, caption=f"Fresh browser profile each run, brotli from site_app/serve.py; {_when(data)}")
 
 
+# ---------------------------------------------------------------------------
+# The classifier's default path: int8 in the browser against native fp32
+# ---------------------------------------------------------------------------
+
+
+def _default_rows(ctx, data: dict):
+    """For each pretrained model: native onnxruntime on the fp32 file, and each runtime's int8
+    file in the browser, as (model, native fp32 timings, [(runtime label, file, browser timings)]).
+    Where the run timed the int8 .tflite file, both browser rows come from its interleaved
+    rounds; otherwise the int8 row is the main table's."""
+    lrt = data["litert"]
+    for key, m in data["models"].items():
+        if not (key in ctx.models and ctx.models[key].get("pretrained")) or "int8" not in m["variants"]:
+            continue
+        int8 = lrt.get(key, {}).get("int8")
+        if int8:
+            native = lrt[key]["onnx"]["native"]
+            runs = [("onnxruntime-web", int8["onnx"]["file"], int8["onnx"]["browser"]),
+                    ("LiteRT.js", int8["file"], int8["browser"])]
+        else:
+            native = m["variants"]["fp32"]["native"]
+            runs = [("onnxruntime-web", m["variants"]["int8"]["file"], m["variants"]["int8"]["browser"])]
+        yield key, native, runs
+
+
+def default_path(ctx, data: dict) -> str:
+    """What a reader's answer costs with each runtime's int8 file, as a multiple of native
+    onnxruntime on the fp32 file, for every model the classifier offers."""
+    rows = []
+    for key, native, runs in _default_rows(ctx, data):
+        variants = ctx.models[key]["variants"]
+        rows.append([_name(ctx, data, key), "onnxruntime, native, fp32 <code>.onnx</code>",
+                     fmt_bytes(variants["fp32"]["bytes"]), "", *[fmt_ms(native[t]["median_ms"]) for t in THREADS]])
+        for label, file, b in runs:
+            default = label == "onnxruntime-web"
+            # the export's record of this file: the ONNX int8 variant, or its .tflite copy
+            record = variants["int8"] if default else variants["int8"].get("tflite", {})
+            agree = record.get("validation", {}).get("top1_agreement")
+            rows.append(["", f"{label}, int8 <code>.{escape(file.rsplit('.', 1)[-1])}</code>"
+                             + ("<br><small>the classifier's default</small>" if default else ""),
+                         fmt_bytes(record["bytes"]) if record else "—",
+                         fmt_pct(agree) if agree is not None else "—",
+                         *[f"{fmt_ms(b[t]['median_ms'])}<br><strong>{fmt_ratio(b[t]['median_ms'] / native[t]['median_ms'])}</strong>"
+                           for t in THREADS]])
+    if not rows:
+        raise PluginError("benchmarks/results.json has no int8 file of a model that classifies")
+    head = ["Model", "Runtime and file", "Download", "Same top-1 as fp32",
+            "1 thread (÷ native fp32)", "2 threads (÷ native fp32)"]
+    return lwm_html.table(head, rows, caption=f"Median latency of one image; each browser row ÷ the native fp32 row "
+                                              f"with the same threads; {_when(data)}")
+
+
+def default_ratio(ctx, data: dict) -> str:
+    """Inline: the default path's browser ÷ native fp32 ratio with 2 threads, over the models."""
+    ratios = sorted(runs[0][2]["2"]["median_ms"] / native["2"]["median_ms"] for _, native, runs in _default_rows(ctx, data))
+    if not ratios:
+        raise PluginError("benchmarks/results.json has no int8 file of a model that classifies")
+    low, high = fmt_ratio(ratios[0]), fmt_ratio(ratios[-1])
+    return low if low == high else f"{low} to {high}"
+
+
+def litert_int8_ratio(ctx, data: dict) -> str:
+    """Inline: LiteRT.js's int8 file ÷ native fp32 with 2 threads, over the models timed."""
+    ratios = sorted(runs[1][2]["2"]["median_ms"] / native["2"]["median_ms"]
+                    for _, native, runs in _default_rows(ctx, data) if len(runs) > 1)
+    if not ratios:
+        return "not timed in this run (it had no int8 .tflite file)"
+    low, high = fmt_ratio(ratios[0]), fmt_ratio(ratios[-1])
+    return low if low == high else f"{low} to {high}"
+
+
+def litert_int8_speedup(ctx, data: dict) -> str:
+    """Inline: onnxruntime-web's int8 time ÷ LiteRT.js's, 1 and 2 threads, over the models timed."""
+    rows = [(native, runs) for _, native, runs in _default_rows(ctx, data) if len(runs) > 1]
+    if not rows:
+        return "not timed in this run (it had no int8 .tflite file)"
+
+    def span(t: str) -> str:
+        ratios = sorted(runs[0][2][t]["median_ms"] / runs[1][2][t]["median_ms"] for _, runs in rows)
+        low, high = fmt_ratio(ratios[0]), fmt_ratio(ratios[-1])
+        return low if low == high else f"{low} to {high}"
+
+    return f"{span('1')} sooner with 1 thread and {span('2')} with 2"
+
+
 PARTS: dict[str, Callable] = {
+    "litert-int8-speedup": litert_int8_speedup,
+    "default-path": default_path,
+    "default-ratio": default_ratio,
+    "litert-int8-ratio": litert_int8_ratio,
     "goals": goals,
     "machine": machine,
     "cpu": cpu,

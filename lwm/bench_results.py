@@ -96,14 +96,17 @@ def check(data: dict) -> None:
     # environment), beside its fp32 ONNX file in onnxruntime-web and native onnxruntime
     if data["litert"] and "litertjs" not in data["versions"]:
         raise ResultsError("versions lacks litertjs, the LiteRT.js its runs used")
-    for key, r in data["litert"].items():
-        where = f"litert.{key}"
-        for side, timings in (("browser", r["browser"]), ("native", r["native"]),
-                              ("onnx.browser", r["onnx"]["browser"]), ("onnx.native", r["onnx"]["native"])):
-            if timings is not None or side != "native":
-                _threads(timings, f"{where}.{side}")
-        _isolation(r["browser"], f"{where}.browser")
-        _isolation(r["onnx"]["browser"], f"{where}.onnx.browser")
+    # the fp32 files' record, with the int8 files' inside it (since the int8 .tflite copies)
+    for key, fp32 in data["litert"].items():
+        for where, r in ((f"litert.{key}", fp32), (f"litert.{key}.int8", fp32.get("int8"))):
+            if r is None:
+                continue
+            for side, timings in (("browser", r["browser"]), ("native", r["native"]),
+                                  ("onnx.browser", r["onnx"]["browser"]), ("onnx.native", r["onnx"]["native"])):
+                if timings is not None or side != "native":
+                    _threads(timings, f"{where}.{side}")
+            _isolation(r["browser"], f"{where}.browser")
+            _isolation(r["onnx"]["browser"], f"{where}.onnx.browser")
     _ratio(data["ceiling"], "ceiling")
     if "default" not in data["webnn"]:
         raise ResultsError("webnn lacks the default browser's answer")

@@ -88,6 +88,36 @@ def fixture_results(key: str) -> dict:
     }
 
 
+def with_int8(data: dict, key: str) -> dict:
+    """``data`` with ``key``'s int8 files timed too: the main table's .int8.opt.onnx file, and
+    the int8 .tflite file beside it in LiteRT.js's rounds."""
+    m = data["models"][key]
+    m["pretrained"] = True
+    m["variants"]["int8"] = {
+        "file": f"{key}.int8.opt.onnx", "bytes": 400_000, "gzip_bytes": 350_000,
+        "native": {"1": _timing(1.0), "2": _timing(0.5)},
+        "browser": {"1": {**_timing(21.0), "session_ms": 5.0, "cross_origin_isolated": False},
+                    "2": {**_timing(11.0), "session_ms": 5.0, "cross_origin_isolated": True}},
+        "ratio": {"1": 21.0, "2": 22.0},
+    }
+    data["litert"][key]["int8"] = {
+        "file": f"{key}.int8.tflite", "bytes": 420_000, "gzip_bytes": 360_000,
+        "native": {"1": _timing(0.75), "2": _timing(0.5)},
+        "browser": {"1": {**_timing(4.5), "session_ms": 4.5, "first_run_ms": 9.5, "cross_origin_isolated": False},
+                    "2": {**_timing(2.625), "session_ms": 4.25, "first_run_ms": 8.5, "cross_origin_isolated": True}},
+        "onnx": {"file": f"{key}.int8.opt.onnx", "native": {"1": _timing(1.0), "2": _timing(0.5)},
+                 "browser": {"1": {**_timing(18.0), "session_ms": 5.0, "first_run_ms": 20.0,
+                                   "cross_origin_isolated": False},
+                             "2": {**_timing(9.75), "session_ms": 5.0, "first_run_ms": 10.0,
+                                   "cross_origin_isolated": True}}},
+    }
+    return data
+
+
+def pretrained_key(manifest) -> str:
+    return next(k for k, m in manifest["models"].items() if m["pretrained"])
+
+
 @pytest.fixture
 def render(manifest, monkeypatch, tmp_path):
     """Render markers as MkDocs does, with a results file of the test's choosing."""
@@ -177,8 +207,8 @@ def test_a_results_file_that_contradicts_itself_fails_the_build(what, render, ma
 
 
 def test_every_part_renders_the_fixture(render, manifest):
-    key = next(iter(manifest["models"]))
-    data = fixture_results(key)
+    key = pretrained_key(manifest)
+    data = with_int8(fixture_results(key), key)
     html = render("\n".join(f"<!-- benchmark: {p} -->" for p in lwm_bench.PARTS), data)
     assert "Test CPU 9000" in html and "2000-01-02T03:04:05+00:00" in html
     assert fmt_ratio(7.0) in html and fmt_ratio(2.5) in html  # the headline, 1 and 2 threads
@@ -197,6 +227,39 @@ def test_every_part_renders_the_fixture(render, manifest):
     assert fmt_ms(6.5) in html and fmt_ms(3.25) in html and fmt_ms(1.75) in html and fmt_ratio(0.5) in html
     assert fmt_ms(2222.0) in html and fmt_bytes(9_445_834) in html and fmt_bytes(1_993_857) in html
     assert "LiteRT.js 6.6.6" in html
+
+
+def test_the_default_path_is_each_runtimes_int8_file_against_native_fp32(render, manifest):
+    """Both browser rows come from the same interleaved rounds, each ÷ native onnxruntime on
+    the fp32 file with the same threads; the onnxruntime-web row is marked as the default."""
+    key = pretrained_key(manifest)
+    data = with_int8(fixture_results(key), key)
+    html = render("<!-- benchmark: default-path -->", data)
+    # native fp32 (the LiteRT block's: 2.0 / 1.5 ms); onnxruntime-web int8 18 / 9.75 ms; LiteRT.js int8 4.5 / 2.625
+    for ms in (2.0, 1.5, 18.0, 9.75, 4.5, 2.625):
+        assert fmt_ms(ms) in html, ms
+    for x in (9.0, 6.5, 2.25, 1.75):
+        assert f"<strong>{fmt_ratio(x)}</strong>" in html, x
+    assert "the classifier's default" in html
+    # not the main table's int8 run (21 / 11 ms), which was not interleaved with LiteRT.js
+    assert fmt_ms(21.0) not in html and fmt_ms(11.0) not in html
+    assert render("<!-- benchmark: default-ratio -->", data).strip() == fmt_ratio(6.5)
+    assert render("<!-- benchmark: litert-int8-ratio -->", data).strip() == fmt_ratio(1.75)
+    assert render("<!-- benchmark: litert-int8-speedup -->", data).strip() == (
+        f"{fmt_ratio(18.0 / 4.5)} sooner with 1 thread and {fmt_ratio(9.75 / 2.625)} with 2")
+    # without the int8 .tflite timing: the main table's int8 row, against the main table's fp32
+    del data["litert"][key]["int8"]
+    html = render("<!-- benchmark: default-path -->", data)
+    assert fmt_ms(11.0) in html and fmt_ratio(11.0 / 1.5) in html and "LiteRT.js, int8" not in html
+
+
+def test_a_model_that_does_not_classify_has_no_default_path(render, manifest):
+    untrained = [k for k, m in manifest["models"].items() if not m["pretrained"]]
+    if not untrained:
+        pytest.skip("every model of this export classifies")
+    data = with_int8(fixture_results(untrained[0]), untrained[0])
+    with pytest.raises(PluginError, match="no int8 file of a model that classifies"):
+        render("<!-- benchmark: default-path -->", data)
 
 
 def test_every_element_devicebench_looks_up_is_in_the_device_part(render, manifest):
@@ -223,7 +286,8 @@ def test_the_results_file_is_read_and_checked_once_per_page(render, manifest, mo
     assert page.count("<!-- benchmark:") > 10
     checked = []
     monkeypatch.setattr(lwm_bench, "check", lambda data: checked.append(data))
-    data = fixture_results(next(iter(manifest["models"])))
+    key = pretrained_key(manifest)
+    data = with_int8(fixture_results(key), key)
     render(page, data)
     assert len(checked) == 1
     # a page built after the file changed reads it again (mkdocs serve rebuilds)
