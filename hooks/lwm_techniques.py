@@ -3,6 +3,8 @@ sweep, and the energy estimate with the published per-operation figures it rests
 
     <!-- quantization-table -->  <!-- pruning -->  <!-- energy-table -->  <!-- horowitz-table -->
     <!-- cache-vs-dram -->  <!-- activations-vs-phone-cache -->  <!-- nas-reward -->
+    <!-- energy-moved-table -->  <!-- energy-maps-over-weights -->  <!-- energy-rank-changes -->
+    <!-- energy-cache -->  <!-- energy-cache-pj -->
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from html import escape
 import lwm_charts
 import lwm_energy
 import lwm_html
-from lwm_context import NOT_MEASURED_UNTRAINED, Context, ordered
+from lwm_context import NOT_MEASURED_UNTRAINED, Context, linked_names, ordered
 from lwm_format import fmt_bytes, fmt_count, fmt_energy_pj, fmt_pct
 
 from lwm.constants import VARIANTS
@@ -184,6 +186,81 @@ def energy_table(ctx: Context, arg: str | None) -> str:
         rows,
         caption="Estimated energy per image (not measured): MACs × (multiply + add) + weight bytes read once from DRAM",
     )
+
+
+def _moved(ctx: Context, key: str, variant: str) -> lwm_energy.Moved:
+    e = ctx.models[key]
+    return lwm_energy.estimate_moved(e["macs"], e["variants"][variant]["bytes"], e["layers"], variant)
+
+
+def _first(ctx: Context, key: str, variant: str) -> lwm_energy.Estimate:
+    e = ctx.models[key]
+    return lwm_energy.estimate(e["macs"], e["variants"][variant]["bytes"], variant)
+
+
+def _ranks(ctx: Context, energy) -> dict[str, int]:
+    """Each model's place, cheapest first (1), under ``energy(key)``."""
+    return {k: i for i, k in enumerate(sorted(ctx.models, key=energy), start=1)}
+
+
+def energy_moved_table(ctx: Context, arg: str | None) -> str:
+    """The second estimate: compute, weights and feature maps, fp32 (with int8's total), and
+    each model's place under both estimates."""
+    first = _ranks(ctx, lambda k: _first(ctx, k, "fp32").total_pj)
+    second = _ranks(ctx, lambda k: _moved(ctx, k, "fp32").total_pj)
+    rows = []
+    for k in ordered(ctx):
+        m = _moved(ctx, k, "fp32")
+        cells = [ctx.model_link(k), fmt_energy_pj(m.compute_pj), fmt_energy_pj(m.weights_pj),
+                 f"{fmt_energy_pj(m.activations_cache_pj)} + {fmt_energy_pj(m.activations_dram_pj)}",
+                 f"<strong>{fmt_energy_pj(m.total_pj)}</strong>",
+                 f"{first[k]} → {second[k]}" if first[k] != second[k] else str(first[k])]
+        cells.append(fmt_energy_pj(_moved(ctx, k, "int8").total_pj) if "int8" in ctx.models[k]["variants"] else "n/a")
+        rows.append(cells)
+    return lwm_html.table(
+        ["Model", "fp32: compute", "fp32: weights (DRAM)", f"fp32: feature maps (in a {lwm_energy.CACHE_LABEL} cache + DRAM)",
+         "fp32: total", "Place, cheapest first: first → second estimate", "int8: total"],
+        rows,
+        caption=f"Estimated energy per image (not measured), counting the feature maps each layer reads and writes: "
+                f"in the cache when they fit in {lwm_energy.CACHE_LABEL}, else from DRAM",
+    )
+
+
+def energy_maps_over_weights(ctx: Context, arg: str | None) -> str:
+    """Inline: the models whose feature maps cost more than their weights (fp32), and the others."""
+    over = [k for k in ordered(ctx) if _moved(ctx, k, "fp32").activations_pj > _moved(ctx, k, "fp32").weights_pj]
+    under = [k for k in ordered(ctx) if k not in over]
+    if not over:
+        return "for every model here the weights still cost more than the feature maps"
+    text = f"the feature maps cost more than the weights for {linked_names(ctx, over)}"
+    return text + (f"; the weights still cost more for {linked_names(ctx, under)}" if under else ", every model here")
+
+
+def energy_rank_changes(ctx: Context, arg: str | None) -> str:
+    """Inline: the models whose place among the fp32 estimates moves from the first estimate to
+    the second, and the pairs that swap order."""
+    first = _ranks(ctx, lambda k: _first(ctx, k, "fp32").total_pj)
+    second = _ranks(ctx, lambda k: _moved(ctx, k, "fp32").total_pj)
+    moved = [k for k in ordered(ctx) if first[k] != second[k]]
+    if not moved:
+        return "the two estimates put the models in the same order"
+    swaps = [(a, b) for a in ctx.models for b in ctx.models
+             if first[a] < first[b] and second[a] > second[b]]
+    pairs = "; ".join(f"{ctx.model_link(b)} costs less than {ctx.model_link(a)}" for a, b in
+                      sorted(swaps, key=lambda p: (second[p[1]], second[p[0]])))
+    return (f"the two estimates place {len(moved)} of the {len(ctx.models)} models differently. "
+            f"Counting the feature maps, {pairs}: the first estimate had each of these pairs the other way round")
+
+
+def energy_cache(ctx: Context, arg: str | None) -> str:
+    """Inline: the second estimate's cache size."""
+    return lwm_energy.CACHE_LABEL
+
+
+def energy_cache_pj(ctx: Context, arg: str | None) -> str:
+    """Inline: what a 32-bit word costs in that cache, and where the figure comes from."""
+    return (f"{lwm_energy.CACHE_READ_32BIT_PJ:g} pJ (half of Horowitz's "
+            f"{lwm_energy.HOROWITZ_64BIT_PJ['cache 1 MB']:g} pJ per 64-bit access, as Han et al. halve his others)")
 
 
 def cache_vs_dram(ctx: Context, arg: str | None) -> str:

@@ -759,3 +759,69 @@ def test_roofline_labels_never_overlap_and_crowded_points_get_a_line(render, man
                 crowded_seen = True
                 assert any(math.dist(c, tuple(map(float, l))) < 7 for l in leaders), (name, c)
     assert crowded_seen, "no model has two points almost on top of each other: the check checked nothing"
+
+
+# ---------------------------------------------------------------------------
+# Energy, the second estimate: the feature maps each layer moves
+# ---------------------------------------------------------------------------
+def _maps(e: dict) -> list[dict]:
+    return [p for layer in e["layers"] for p in layer["parts"]]
+
+
+def test_feature_map_traffic_follows_the_stated_cache_model(manifest, monkeypatch):
+    import lwm_energy
+
+    for key, e in manifest["models"].items():
+        counted = [p for p in _maps(e) if p["kind"] not in lwm_energy.FUSED_KINDS]
+        assert counted and len(counted) < len(_maps(e)), key  # every model has convolutions and fused passes
+        cache, dram = lwm_energy.activation_traffic(e["layers"], "fp32")
+        assert cache + dram == 4 * sum(p["reads"] + p["writes"] for p in counted), key
+        # a part stays in the cache when its maps fit, as a whole
+        assert dram == 4 * sum(p["reads"] + p["writes"] for p in counted
+                               if 4 * (p["reads"] + p["writes"]) > lwm_energy.CACHE_BYTES), key
+        # int8 maps are a quarter of the bytes, and so fit more often
+        c8, d8 = lwm_energy.activation_traffic(e["layers"], "int8")
+        assert c8 + d8 == (cache + dram) // 4 and d8 <= dram // 4, key
+        first = lwm_energy.estimate(e["macs"], e["variants"]["fp32"]["bytes"], "fp32")
+        second = lwm_energy.estimate_moved(e["macs"], e["variants"]["fp32"]["bytes"], e["layers"], "fp32")
+        assert second.compute_pj == first.compute_pj and second.weights_pj == first.memory_pj, key
+        assert second.total_pj == pytest.approx(first.total_pj + second.activations_pj), key
+        assert second.activations_dram_pj == pytest.approx(dram * lwm_energy.PJ["dram_read_32bit"] / 4), key
+        assert second.activations_cache_pj == pytest.approx(cache * lwm_energy.CACHE_READ_32BIT_PJ / 4), key
+    # the cache's cost per 32-bit word is Horowitz's 1 MB figure per 64-bit access, halved
+    assert lwm_energy.CACHE_READ_32BIT_PJ == lwm_energy.HOROWITZ_64BIT_PJ["cache 1 MB"] / 2
+    assert lwm_energy.CACHE_BYTES == 2**20 and lwm_energy.CACHE_LABEL == "1 MB"
+    e = next(iter(manifest["models"].values()))
+    monkeypatch.setattr(lwm_energy, "CACHE_BYTES", 0)
+    assert lwm_energy.activation_traffic(e["layers"], "fp32")[0] == 0
+    monkeypatch.setattr(lwm_energy, "CACHE_BYTES", 10**12)
+    assert lwm_energy.activation_traffic(e["layers"], "fp32")[1] == 0
+
+
+def test_the_energy_pages_verdicts_are_computed_from_the_maps(render, manifest, monkeypatch):
+    """Which models' maps cost more than their weights, and which places change between the
+    two estimates: take the maps away and both sentences say so."""
+    import lwm_energy
+
+    html = _text(render("<!-- energy-maps-over-weights --> | <!-- energy-rank-changes -->"))
+    ctx = lwm_context.Context(manifest, "")
+    over, _, under = html.split(" | ")[0].partition("; the weights still cost more for")
+    for key, e in manifest["models"].items():
+        m = lwm_energy.estimate_moved(e["macs"], e["variants"]["fp32"]["bytes"], e["layers"], "fp32")
+        side, other = (over, under) if m.activations_pj > m.weights_pj else (under, over)
+        assert ctx.display_name(key) in side and ctx.display_name(key) not in other, key
+    table = _text(render("<!-- energy-moved-table -->"))
+    assert "fp32: feature maps (in a 1 MB cache + DRAM)" in table
+    # no maps at all: the weights cost more everywhere, and the order is the first estimate's
+    bare = {**manifest, "models": {k: {**e, "layers": [{**layer, "parts": [{**p, "reads": 0, "writes": 0}
+                                                                          for p in layer["parts"]]}
+                                                      for layer in e["layers"]]}
+                                   for k, e in manifest["models"].items()}}
+    monkeypatch.setattr(shortcodes, "_MANIFEST", bare)
+    html = _text(shortcodes.on_page_markdown("<!-- energy-maps-over-weights --> | <!-- energy-rank-changes -->",
+                                             page=fake_page(), config={"docs_dir": str(ROOT / "docs")}, files=None))
+    assert html == ("for every model here the weights still cost more than the feature maps | "
+                    "the two estimates put the models in the same order")
+    page = _docs("energy.md")
+    for marker in ("energy-moved-table", "energy-maps-over-weights", "energy-rank-changes", "energy-cache-pj"):
+        assert f"<!-- {marker} -->" in page
