@@ -9,19 +9,21 @@ import { make } from './dom.js';
 import { fmtBytes, fmtMs, fmtPct } from './format.js';
 import { WORKER_URL, loadModel, pretrainedKeys } from './manifest.js';
 import { mapThumbnail } from './mapview.js';
-import { MSG } from './messages.js';
+import { ERROR_KIND, MSG } from './messages.js';
 import { topK } from './postprocess.js';
 import { noMapReason, otherRuntime } from './runtimes.js';
 import { WorkerClient } from './workerclient.js';
 
-// A worker for the runtime the page is not running, holding the current image
-async function secondWorker(runtime) {
+// A worker for the runtime the page is not running, holding the current image; on one
+// thread if its threads do not start (worker.js, THREADS), as the page's own worker would be
+async function secondWorker(runtime, threads = threadsAsked()) {
   const client = new WorkerClient(WORKER_URL);
   try {
-    await client.request(MSG.INIT, { backend: backendOf(runtime, false), ...threadsAsked() });
+    await client.request(MSG.INIT, { backend: backendOf(runtime, false), ...threads });
     await giveImage(client);
   } catch (err) {
     client.terminate();
+    if (err.kind === ERROR_KIND.THREADS && threads.threads !== 1) return secondWorker(runtime, { threads: 1 });
     throw err;
   }
   return client;

@@ -54,6 +54,19 @@ function printErr(text) {
 
 export const hasRelaxedSimd = () => WebAssembly.validate(RELAXED_SIMD_PROBE);
 
+// The threaded build's threads are workers of this worker, and the runtime waits until they
+// have all started, as onnxruntime-web's does (worker.js, THREADS_START_S): loadLiteRt's
+// `startLimitMs` bounds that wait, counted once the WebAssembly is here.
+export class ThreadsDidNotStart extends Error {}
+
+function within(promise, ms) {
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new ThreadsDidNotStart(`its threads did not start within ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
 // onnxruntime-web's Tensor, as far as the workers use it: float32 data, dims, dispose()
 class Tensor {
   constructor(type, data, dims) {
@@ -94,7 +107,9 @@ class Session {
 // Loads LiteRT.js once, with `threads` threads where the page allows them, and returns it
 // shaped as onnxruntime-web's module, plus what the diagnostics show: {version, build,
 // relaxedSimd}. Options of InferenceSession.create are onnxruntime-web's and are ignored.
-export async function loadLiteRt(threads) {
+// With `startLimitMs`, the threaded build's WebAssembly is fetched first, and its threads then
+// get that long to start, or the load fails with ThreadsDidNotStart.
+export async function loadLiteRt(threads, { startLimitMs = 0 } = {}) {
   if (runtime) return runtime;
   const relaxedSimd = hasRelaxedSimd();
   const threaded = threads > 1 && relaxedSimd && self.crossOriginIsolated === true;
@@ -107,9 +122,17 @@ export async function loadLiteRt(threads) {
   };
   const gpu = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(navigator), 'gpu');
   if (gpu) Object.defineProperty(navigator, 'gpu', { value: undefined, configurable: true });
+  const limited = threaded && startLimitMs > 0;
+  if (limited) {
+    // the limit must not count a slow download: the bytes first (Emscripten takes them from Module)
+    const response = await fetch(new URL(build.replace(/\.js$/, '.wasm'), WASM_DIR));
+    if (!response.ok) throw new Error(`${build.replace(/\.js$/, '.wasm')}: HTTP ${response.status}`);
+    self.Module.wasmBinary = await response.arrayBuffer();
+  }
   try {
     lib = await import(new URL('litert.mjs', VENDOR).href);
-    await lib.loadLiteRt(WASM_DIR.href, threaded ? { threads: true } : {});
+    const loading = lib.loadLiteRt(WASM_DIR.href, threaded ? { threads: true } : {});
+    await (limited ? within(loading, startLimitMs) : loading);
   } finally {
     if (gpu) delete navigator.gpu; // the prototype's getter again
   }

@@ -9,7 +9,7 @@
 // onnxruntime-web (litert.js), so everything after loading the runtime is the same code.
 
 import { colorize, describe, normalize, upsample } from './cammap.js';
-import { hasRelaxedSimd, loadLiteRt } from './litert.js';
+import { hasRelaxedSimd, loadLiteRt, ThreadsDidNotStart } from './litert.js';
 import { ERROR_KIND, MSG } from './messages.js';
 import { getModel, ModelError } from './modelstore.js';
 import { preprocess } from './preprocess.js';
@@ -142,8 +142,11 @@ async function init({ backend: name, threads = null }) {
   if (name === 'litert') {
     try {
       // two threads (its threaded build) need cross-origin isolation, as onnxruntime-web's do
-      ort = await loadLiteRt(numThreads);
+      ort = await loadLiteRt(numThreads, { startLimitMs: THREADS_START_S * 1000 });
     } catch (err) {
+      if (err instanceof ThreadsDidNotStart) {
+        throw new ModelError(ERROR_KIND.THREADS, `LiteRT.js's second thread did not start within ${THREADS_START_S} s.`);
+      }
       throw new ModelError(ERROR_KIND.RUNTIME, `The LiteRT.js runtime failed to load: ${err.message || err}`);
     }
     backend = name;

@@ -11,11 +11,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
 
 import pytest
 from playwright.sync_api import expect
 
 from lwm_format import fmt_bytes
+from site_app.browser import serve_in_thread
 from classifier_page import (
     CAT_CLASSES,
     LITERT_TOLERANCE,
@@ -237,3 +239,56 @@ def test_a_second_visit_takes_the_tflite_file_from_the_cache(page, site_url, mod
             expect(download).to_contain_text(fmt_bytes(t["bytes"]))
     expect(download).to_contain_text("from the browser's cache")
     assert len(fetched) == 1, fetched  # verified against its sha256 both times, downloaded once
+
+
+def test_threads_that_never_start_leave_litert_on_one_thread_with_an_answer(browser, models_dir):
+    """LiteRT.js's threaded build starts its threads as workers of the page's worker, as
+    onnxruntime-web does, and waits for them (Firefox has been seen never starting such a
+    worker). Here the server never answers the threads' script (their requests come from
+    workers of a worker, which Playwright's routes do not see): the page must give up on them,
+    say so, and answer with LiteRT.js on one thread."""
+    import conftest
+
+    server = serve_in_thread(conftest.SITE_DIR)
+    handler = server.RequestHandlerClass.func  # this server's own class (site_app/serve.py)
+    serve, asked, release = handler.do_GET, [], threading.Event()
+
+    def do_GET(self):
+        # the runtime loads its script itself (a request from script), then each thread's
+        # worker asks for it as its script: those never get it
+        if self.path.endswith("/litert_wasm_threaded_internal.js") and self.headers.get("Sec-Fetch-Dest") == "worker":
+            asked.append(self.path)
+            release.wait(120)
+            return
+        serve(self)
+
+    handler.do_GET = do_GET
+    context = browser.new_context(service_workers="block")
+    try:
+        page = context.new_page()
+        open_classifier(page, server.url, "?backend=litert")
+        choose_file(page, models_dir / "samples" / "chelsea.png")
+        wait_for_answer(page, timeout=90_000)
+        assert top5(page)[0][0] in CAT_CLASSES
+        note = page.locator("#lwm-isolation-note")
+        expect(note).to_contain_text("LiteRT.js's second thread did not start within 15 s")
+        expect(note).to_contain_text("WebAssembly runs on one thread")
+        assert diagnostic(page, "Execution provider") == "litert"
+        assert diagnostic(page, "Threads in use") == "1"
+        assert diagnostic(page, "WebAssembly file") == "litert_wasm_internal.wasm"
+        assert asked, "no thread asked for its script"
+        # the comparison's second worker (LiteRT.js beside onnxruntime-web) falls back the same way
+        page = context.new_page()
+        open_classifier(page, server.url)
+        choose_file(page, models_dir / "samples" / "chelsea.png")
+        wait_for_answer(page)
+        page.get_by_role("button", name="Compare all models on this image").click()
+        expect(page.get_by_role("status", name="Comparison status")).to_contain_text("Compared", timeout=120_000)
+        rows = page.get_by_role("table", name="All models on this image").locator('tbody tr[data-runtime="litert"]')
+        assert rows.count() > 0
+        for i in range(rows.count()):
+            assert int(rows.nth(i).get_attribute("data-index")) in CAT_CLASSES
+    finally:
+        release.set()
+        context.close()
+        server.shutdown()
