@@ -119,10 +119,12 @@ test: tflite
 	$(PY) -m pytest -n $(TEST_JOBS) --dist loadfile --durations=25
 
 # not a test: measures the browser against native onnxruntime, and LiteRT.js and native LiteRT
-# on the .tflite copies (~20 min on 2 cores), writes benchmarks/results.json
+# on the .tflite copies (~20 min on 2 cores), writes benchmarks/results.json; then where
+# onnxruntime-web spends the int8 files' time, kernel by kernel (benchmarks/opprofile.json)
 bench: tflite
 	$(MAKE) --no-print-directory site
 	$(PY) -m benchmarks.run
+	$(PY) -m benchmarks.opprofile
 
 # the README's picture of the classifier with its map, taken from the site/ already built
 # (builds nothing: run make site first); writes .github/assets/readme-classifier.png

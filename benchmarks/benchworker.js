@@ -18,6 +18,32 @@
 
 import { loadLiteRt } from '../app/litert.js';
 
+// onnxruntime-web's profiler (request {profile: true}) prints its events to this worker's
+// console, one JSON object a line, through a console.log the runtime takes when it loads:
+// so the console is wrapped before, and the lines that parse as kernel events are kept.
+const profileLines = [];
+let keepProfile = false;
+const consoleLog = console.log.bind(console);
+console.log = (...args) => {
+  if (keepProfile && args.length === 1 && typeof args[0] === 'string') profileLines.push(args[0]);
+  else consoleLog(...args);
+};
+
+function kernelEvents() {
+  const events = [];
+  for (const line of profileLines.splice(0)) {
+    try {
+      const e = JSON.parse(line.trim().replace(/,$/, ''));
+      if (e.cat === 'Node' && e.name?.endsWith('_kernel_time')) {
+        events.push({ node: e.name.slice(0, -'_kernel_time'.length), op: e.args?.op_name ?? '', us: e.dur });
+      }
+    } catch {
+      // not an event (the profile's opening and closing brackets)
+    }
+  }
+  return events;
+}
+
 const VENDOR = new URL('../vendor/onnxruntime-web/', import.meta.url);
 const ORT_BUILD = 'ort-wasm-simd-threaded.wasm'; // the one file of onnxruntime-web's npm package it runs
 
@@ -38,7 +64,7 @@ async function loadOrt(threads) {
   return ort;
 }
 
-async function bench({ runtime = 'ort', modelUrl, inputName, inputShape, threads, warmup, runs, budgetMs, options }) {
+async function bench({ runtime = 'ort', modelUrl, inputName, inputShape, threads, warmup, runs, budgetMs, options, profile = false }) {
   // LiteRT.js compiles its WebAssembly here; onnxruntime-web with its first session (sessionMs)
   const r0 = performance.now();
   const ort = runtime === 'litert' ? await loadLiteRt(threads) : await loadOrt(threads);
@@ -47,7 +73,9 @@ async function bench({ runtime = 'ort', modelUrl, inputName, inputShape, threads
   if (!response.ok) throw new Error(`${modelUrl}: HTTP ${response.status}`);
   const bytes = new Uint8Array(await response.arrayBuffer());
   const t0 = performance.now();
-  const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], ...options });
+  if (profile && runtime !== 'ort') throw new Error('only onnxruntime-web has a profiler here');
+  const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], ...options, enableProfiling: profile });
+  keepProfile = profile;
   const sessionMs = performance.now() - t0;
   const input = new ort.Tensor('float32', fixedInput(inputShape), inputShape);
   const once = async () => {
@@ -67,8 +95,15 @@ async function bench({ runtime = 'ort', modelUrl, inputName, inputShape, threads
     await once();
     times.push(performance.now() - a);
   }
+  let events = null;
+  if (profile) {
+    session.endProfiling();
+    keepProfile = false;
+    events = kernelEvents();
+  }
   await session.release();
   return {
+    events, // with `profile`: every kernel's time in every run (warm-up and first run included)
     ok: true,
     times,
     runtimeMs,

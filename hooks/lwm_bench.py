@@ -521,7 +521,84 @@ def litert_int8_speedup(ctx, data: dict) -> str:
     return f"{span('1')} sooner with 1 thread and {span('2')} with 2"
 
 
+# ---------------------------------------------------------------------------
+# Where onnxruntime-web spends an int8 file's time (benchmarks/opprofile.py)
+# ---------------------------------------------------------------------------
+OPPROFILE = Path(os.environ.get("LWM_OPPROFILE", "benchmarks/opprofile.json"))
+PROFILE_KINDS = (("depthwise", "Depthwise"), ("pointwise", "Pointwise (1×1)"), ("conv", "Other convolutions"),
+                 ("other", "Everything else"))
+CLASSIFIER_INT8 = "int8 (QLinear, the classifier's)"
+
+
+def load_opprofile(path: Path | None = None) -> dict:
+    path = Path(path or OPPROFILE)
+    if not path.is_file():
+        raise PluginError(f"{path} not found: run `.venv/bin/python -m benchmarks.opprofile` (make bench does)")
+    try:
+        data = json.loads(path.read_text())
+        for key, files in data["models"].items():
+            for label, f in files.items():
+                for side in ("browser_ms", "native_ms"):
+                    if set(f[side]) != {k for k, _ in PROFILE_KINDS}:
+                        raise KeyError(f"{key} {label} {side}")
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise PluginError(f"{path} is not a profile of benchmarks/opprofile.py ({exc}): run it again") from None
+    return data
+
+
+def _cell(f: dict, kind: str | None) -> str:
+    b = sum(f["browser_ms"].values()) if kind is None else f["browser_ms"][kind]
+    n = sum(f["native_ms"].values()) if kind is None else f["native_ms"][kind]
+    return f"{fmt_ms(b)}<br><strong>{fmt_ratio(b / n)}</strong>" if n > 0 else fmt_ms(b)
+
+
+def int8_profile(ctx, data: dict) -> str:
+    """Per kind of layer, the time onnxruntime-web's kernels took per image in Chromium, and
+    that time ÷ native onnxruntime's, for each pretrained model's fp32 and int8 files."""
+    prof = load_opprofile()
+    rows = []
+    for key, files in prof["models"].items():
+        for i, (label, f) in enumerate(files.items()):
+            rows.append([_name(ctx, data, key) if i == 0 else "", f'<span title="{escape(f["file"])}">{escape(label)}</span>',
+                         *[_cell(f, k) for k, _ in PROFILE_KINDS], _cell(f, None)])
+    head = ["Model", "File", *[f"{name}: Chromium (÷ native)" for _, name in PROFILE_KINDS], "All kernels"]
+    return lwm_html.table(head, rows, caption=(
+        f"onnxruntime's profiler, one thread, per image (warm-up runs included), graph optimization 'all' on both "
+        f"sides; {escape(prof['browser'])}, onnxruntime {escape(prof['onnxruntime'])}, {escape(prof['generated_at'])}"))
+
+
+def int8_depthwise(ctx, data: dict) -> str:
+    """Inline: what the depthwise convolutions cost onnxruntime-web in the classifier's int8 files."""
+    prof = load_opprofile()
+    files = [f for m in prof["models"].values() for label, f in m.items() if label == CLASSIFIER_INT8]
+    fp32 = [m["fp32"] for m in prof["models"].values() if "fp32" in m]
+    if not files:
+        raise PluginError(f"{OPPROFILE} has no file profiled as {CLASSIFIER_INT8!r}")
+
+    def span(values: list[float], fmt=fmt_ratio) -> str:
+        low, high = fmt(min(values)), fmt(max(values))
+        return low if low == high else f"{low} to {high}"
+
+    def share(f: dict, side: str) -> float:
+        return f[side]["depthwise"] / sum(f[side].values())
+
+    dw = [f["browser_ms"]["depthwise"] / f["native_ms"]["depthwise"] for f in files]
+    pw = [f["browser_ms"]["pointwise"] / f["native_ms"]["pointwise"] for f in files]
+    pct = lambda x: fmt_pct(x, 0)  # noqa: E731
+    text = (f"its int8 depthwise convolutions took {span(dw)} their native time, its int8 pointwise ones "
+            f"{span(pw)}; the depthwise layers were {span([share(f, 'browser_ms') for f in files], pct)} of the "
+            f"int8 file's kernel time in Chromium and {span([share(f, 'native_ms') for f in files], pct)} natively")
+    if fp32:
+        dw32 = [f["browser_ms"]["depthwise"] / g["browser_ms"]["depthwise"] for f, g in zip(files, fp32)]
+        pw32 = [f["browser_ms"]["pointwise"] / g["browser_ms"]["pointwise"] for f, g in zip(files, fp32)]
+        text += (f". Against the fp32 file in Chromium, int8 took {span(pw32)} the time in the pointwise layers "
+                 f"and {span(dw32)} in the depthwise ones")
+    return text
+
+
 PARTS: dict[str, Callable] = {
+    "int8-profile": int8_profile,
+    "int8-depthwise": int8_depthwise,
     "litert-int8-speedup": litert_int8_speedup,
     "default-path": default_path,
     "default-ratio": default_ratio,

@@ -430,3 +430,45 @@ def test_results_hold_litert_beside_onnxruntime_for_every_tflite_file(manifest):
         assert r["browser"]["1"]["build"] == "litert_wasm_internal.js"
         assert r["browser"]["2"]["build"] == "litert_wasm_threaded_internal.js"
     assert [c["backend"] for c in results["cold_starts"]] == ["ort", "litert"]
+
+
+def opprofile_fixture(key: str) -> dict:
+    def f(file, browser, native):
+        return {"file": file, "browser_median_ms": sum(browser), "browser_ms": dict(zip(lwm_bench_kinds(), browser)),
+                "native_ms": dict(zip(lwm_bench_kinds(), native))}
+    return {"generated_at": "2000-01-02T03:04:05+00:00", "command": "x", "browser": "Chromium 1.2.3 (headless)",
+            "onnxruntime": "9.9.9", "models": {key: {
+                "fp32": f(f"{key}.fp32.onnx", [20.0, 40.0, 2.0, 1.0], [2.0, 8.0, 0.5, 0.5]),
+                "int8 (QDQ)": f(f"{key}.int8.onnx", [44.0, 26.0, 2.0, 8.0], [2.0, 8.0, 0.5, 0.5]),
+                lwm_bench.CLASSIFIER_INT8: f(f"{key}.int8.opt.onnx", [42.0, 24.0, 2.0, 6.0], [2.0, 8.0, 0.5, 0.5]),
+            }}}
+
+
+def lwm_bench_kinds():
+    return [k for k, _ in lwm_bench.PROFILE_KINDS]
+
+
+def test_the_int8_profile_is_read_per_kind_and_its_sentence_computed(render, manifest, monkeypatch, tmp_path):
+    key = pretrained_key(manifest)
+    path = tmp_path / "opprofile.json"
+    path.write_text(json.dumps(opprofile_fixture(key)))
+    monkeypatch.setattr(lwm_bench, "OPPROFILE", path)
+    data = with_int8(fixture_results(key), key)
+    html = render("<!-- benchmark: int8-profile -->", data)
+    # the classifier's int8 file: depthwise 42 ms, 21x native; all kernels 74 ms, 6.73x native 11 ms
+    assert f"{fmt_ms(42.0)}<br><strong>{fmt_ratio(21.0)}</strong>" in html
+    assert f"{fmt_ms(74.0)}<br><strong>{fmt_ratio(74.0 / 11.0)}</strong>" in html
+    assert f"{key}.int8.opt.onnx" in html and "Everything else" in html
+    text = render("<!-- benchmark: int8-depthwise -->", data)
+    assert f"int8 depthwise convolutions took {fmt_ratio(21.0)} their native time" in text
+    assert f"int8 pointwise ones {fmt_ratio(3.0)}" in text
+    assert f"took {fmt_ratio(24.0 / 40.0)} the time in the pointwise layers and {fmt_ratio(42.0 / 20.0)} in the depthwise" in text
+    # a profile without a kind, or no profile at all: the build stops and says what to run
+    broken = opprofile_fixture(key)
+    del broken["models"][key]["fp32"]["browser_ms"]["other"]
+    path.write_text(json.dumps(broken))
+    with pytest.raises(PluginError, match="benchmarks.opprofile"):
+        render("<!-- benchmark: int8-profile -->", data)
+    path.unlink()
+    with pytest.raises(PluginError, match="benchmarks.opprofile"):
+        render("<!-- benchmark: int8-profile -->", data)
