@@ -1,6 +1,6 @@
 # Lightweight Models: one entry point for people and CI.
 #
-#   make serve   set up, export the default models, build the site and serve it
+#   make serve   set up, export the default models and their .tflite copies, build the site, serve it
 #   make test    set up, export, build, then run every test (unit + Playwright)
 #   make tflite  add LiteRT (.tflite) copies of the pretrained models (own venv, .venv-litert)
 #
@@ -108,7 +108,10 @@ site: setup
 	@test -f $(MODELS)/models.json || $(MAKE) models
 	$(PY) -m mkdocs build --strict
 
-serve: site
+# with the .tflite copies, as the published site has them: the classifier's default runtime,
+# LiteRT.js, opens them (without them the page falls back to onnxruntime-web)
+serve: tflite
+	$(MAKE) --no-print-directory site
 	$(PY) site_app/serve.py --dir site --port $(PORT)
 
 # the tests of each file run in one of TEST_JOBS worker processes (pytest-xdist); the site

@@ -51,8 +51,12 @@ def cold_start(browser_obj, base: str, query: str = "") -> dict:
         )
         runs.append(round(handle.json_value(), 1))
         q = dict(p.split("=", 1) for p in urlparse(page.url).query.split("&") if "=" in p)
-        # the page names LiteRT.js in its address, and no backend for onnxruntime-web
-        default = {"model": q.get("model"), "variant": q.get("variant"), "backend": q.get("backend", "ort")}
+        # the address leaves the default runtime out: the page's diagnostics name the one that ran
+        provider = page.evaluate("[...document.querySelectorAll('#lwm-diagnostics tr')]"
+                                 ".find((tr) => tr.cells[0].textContent.trim() === 'Execution provider')"
+                                 "?.cells[1].textContent.trim()")
+        default = {"model": q.get("model"), "variant": q.get("variant"),
+                   "backend": "litert" if provider == "litert" else "ort"}
         if transfer is None:
             page.wait_for_timeout(500)  # let late requests (icons, the service worker) finish
             transfer = transfer_sizes(finished)

@@ -75,6 +75,15 @@ def largest(e: dict) -> dict:
     return measured(e, "largest_activation")
 
 
+def default_runtime(ctx: Context) -> str:
+    """The classifier's runtime for a reader who chooses none (site_app/runtimes.js reads it
+    from the page): "litert", LiteRT.js, where the default model, the first that classifies,
+    has an int8 .tflite file (`make tflite`), since with the int8 files it answers several times
+    sooner than onnxruntime-web (the Benchmarks page measures both); else "ort"."""
+    first = next((e for e in ctx.models.values() if e.get("pretrained")), None)
+    return "litert" if first and first["variants"].get("int8", {}).get("tflite") else "ort"
+
+
 def ordered(ctx: Context) -> list[str]:
     """Models by MACs, cheapest first: the order every table and chart uses."""
     return sorted(ctx.models, key=lambda k: ctx.models[k]["macs"])

@@ -40,6 +40,7 @@ import lwm_lesson
 import lwm_profile
 import lwm_techniques
 from lwm_context import Context, ordered
+from lwm_context import default_runtime as _default_runtime
 from lwm_format import fmt_count, fmt_published_pct
 from manifest import load_manifest
 
@@ -149,6 +150,11 @@ def message(ctx: Context, arg: str | None) -> str:
     if arg not in types:
         raise PluginError(f"no message type {arg!r} in {MESSAGES_JSON.name}'s MSG; known: {', '.join(types)}")
     return types[arg]
+
+
+def default_runtime(ctx: Context, arg: str | None) -> str:
+    """The classifier's default runtime, for its page (lwm_context.default_runtime)."""
+    return _default_runtime(ctx)
 
 
 # The controls' labels and symbols (the MobileNet papers call the width multiplier alpha; the
@@ -305,6 +311,7 @@ MARKERS: dict[str, Callable[[Context, str | None], str]] = {
     "weights-table": weights_table,
     "diagram": diagram,
     "message": message,
+    "default-runtime": default_runtime,
     # width multiplier and resolution, live (lwm/scaling.py, run by Pyodide)
     "scaling": scaling_explorer,
     # the Benchmarks page: <!-- benchmark: ratio --> etc., from benchmarks/results.json

@@ -31,7 +31,7 @@ import {
   buildModelPicker, chosenRuntime, fitChoice, initialChoice, offerWebgpu, refreshPicker, selectFirstRunnable, showRuntime,
   wantedRuntime,
 } from './picker.js';
-import { DEFAULT_RUNTIME, RUNTIMES } from './runtimes.js';
+import { otherRuntime, RUNTIMES } from './runtimes.js';
 
 const SERVICE_WORKER_URL = new URL('coi-sw.js', SITE);
 
@@ -44,17 +44,19 @@ async function webgpuSupport() {
 
 async function switchRuntime() {
   const { runtime, gpu } = chosenRuntime();
-  if (runtime !== DEFAULT_RUNTIME) el.webgpu.checked = false;
+  if (runtime !== RUNTIMES.ort) el.webgpu.checked = false;
   el.webgpuNote.textContent = '';
   el.runtimeNote.textContent = '';
   await serial(async () => {
     try {
       await startWorker(runtime, gpu);
     } catch (err) {
+      // WebGPU failed: onnxruntime-web on the CPU; a runtime failed: the other one
+      const fallback = gpu ? RUNTIMES.ort : otherRuntime(runtime);
       el.webgpu.checked = false;
-      showRuntime(DEFAULT_RUNTIME);
-      (runtime !== DEFAULT_RUNTIME ? el.runtimeNote : el.webgpuNote).textContent = `${err.message} Back on onnxruntime-web.`;
-      await startWorker(DEFAULT_RUNTIME);
+      showRuntime(fallback);
+      (gpu ? el.webgpuNote : el.runtimeNote).textContent = `${err.message} Back on ${fallback.label}.`;
+      await startWorker(fallback);
     }
     fitChoice();
   });
@@ -123,11 +125,11 @@ async function main() {
   if (!pretrainedKeys(state.manifest).some((k) => RUNTIMES.litert.variants(state.manifest.models[k]).length)) {
     // a build without `make tflite`: nothing for LiteRT.js to open
     el.runtimes.querySelector(`input[value="${RUNTIMES.litert.id}"]`).disabled = true;
-    showRuntime(DEFAULT_RUNTIME);
+    showRuntime(RUNTIMES.ort);
     el.runtimeNote.textContent = 'LiteRT.js: this build has no .tflite files.';
-    if (wanted !== DEFAULT_RUNTIME) {
-      state.runtime = DEFAULT_RUNTIME;
-      serial(() => startWorker(DEFAULT_RUNTIME)).catch(() => {});
+    if (wanted !== RUNTIMES.ort) {
+      state.runtime = RUNTIMES.ort;
+      serial(() => startWorker(RUNTIMES.ort)).catch(() => {});
     }
   }
   refreshPicker();

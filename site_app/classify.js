@@ -47,8 +47,8 @@ export async function startWorker(runtime, gpu = false) {
   state.client?.terminate();
   const backend = backendOf(runtime, gpu);
   let early = takeEarlyWorker();
-  if (early && backend !== 'wasm') {
-    early.worker.terminate(); // the page's inline script starts onnxruntime-web's
+  if (early && early.backend !== backend) {
+    early.worker.terminate(); // the page's inline script started the default runtime's
     early = null;
   }
   state.client = new WorkerClient(WORKER_URL, early);

@@ -108,12 +108,12 @@ export function showRuntime(runtime) {
 // the runtime the radios ask for, and whether on WebGPU
 export function chosenRuntime() {
   const runtime = RUNTIMES[el.runtimes.querySelector('input:checked')?.value] ?? DEFAULT_RUNTIME;
-  return { runtime, gpu: runtime === DEFAULT_RUNTIME && el.webgpu.checked };
+  return { runtime, gpu: runtime === RUNTIMES.ort && el.webgpu.checked };
 }
 
 // WebGPU is onnxruntime-web's, and only where the browser has a usable adapter
 export function offerWebgpu() {
-  el.webgpu.disabled = state.webgpu !== 'yes' || state.runtime !== DEFAULT_RUNTIME;
+  el.webgpu.disabled = state.webgpu !== 'yes' || state.runtime !== RUNTIMES.ort;
 }
 
 // the chosen model, or the first that runs, where it exists

@@ -1,7 +1,7 @@
 // The two runtimes a worker can run a model with, one object each: what the page shows of
 // them and which of a model's files each opens. `id` is the one name a runtime has on the
 // page: the radio's value, the comparison table's data-runtime and the address's ?backend=
-// (where onnxruntime-web, the default, is left out). No DOM.
+// (where the default runtime is left out).
 //
 // onnxruntime-web runs on WebAssembly or, if the reader opts in, WebGPU: `backend(webgpu)` is
 // the worker's INIT backend (messages.js). LiteRT.js opens a variant's .tflite copy (fp32 and
@@ -41,7 +41,11 @@ const LITERT = {
 };
 
 export const RUNTIMES = Object.freeze({ ort: ORT, litert: LITERT });
-export const DEFAULT_RUNTIME = ORT;
+// The runtime a reader gets without choosing one. The build writes it into the classifier page
+// (data-default-runtime, hooks/shortcodes.py default_runtime): LiteRT.js where the default model
+// has an int8 .tflite file, as it answers several times sooner with the int8 files
+// (benchmarks.md), else onnxruntime-web. (The only DOM this module reads.)
+export const DEFAULT_RUNTIME = RUNTIMES[globalThis.document?.getElementById('lwm-classifier')?.dataset.defaultRuntime] ?? ORT;
 
 // a runtime can open a model when the model classifies and the runtime has a file of it
 export const canOpen = (runtime, entry) => Boolean(entry.pretrained) && runtime.variants(entry).length > 0;

@@ -243,7 +243,7 @@ def test_the_default_path_is_each_runtimes_int8_file_against_native_fp32(render,
     assert "the classifier's default" in html
     # not the main table's int8 run (21 / 11 ms), which was not interleaved with LiteRT.js
     assert fmt_ms(21.0) not in html and fmt_ms(11.0) not in html
-    assert render("<!-- benchmark: default-ratio -->", data).strip() == fmt_ratio(6.5)
+    assert render("<!-- benchmark: ort-int8-ratio -->", data).strip() == fmt_ratio(6.5)
     assert render("<!-- benchmark: litert-int8-ratio -->", data).strip() == fmt_ratio(1.75)
     assert render("<!-- benchmark: litert-int8-speedup -->", data).strip() == (
         f"{fmt_ratio(18.0 / 4.5)} sooner with 1 thread and {fmt_ratio(9.75 / 2.625)} with 2")

@@ -825,3 +825,21 @@ def test_the_energy_pages_verdicts_are_computed_from_the_maps(render, manifest, 
     page = _docs("energy.md")
     for marker in ("energy-moved-table", "energy-maps-over-weights", "energy-rank-changes", "energy-cache-pj"):
         assert f"<!-- {marker} -->" in page
+
+
+def test_the_default_runtime_is_litert_where_the_default_model_has_an_int8_tflite_file(manifest, monkeypatch):
+    """Written into the classifier page (data-default-runtime), read by site_app/runtimes.js."""
+    def rendered(m):
+        monkeypatch.setattr(shortcodes, "_MANIFEST", m)
+        return shortcodes.on_page_markdown("<!-- default-runtime -->", page=fake_page(),
+                                           config={"docs_dir": str(ROOT / "docs")}, files=None).strip()
+
+    first = next(k for k, e in manifest["models"].items() if e["pretrained"])
+    has = bool(manifest["models"][first]["variants"]["int8"].get("tflite"))
+    assert rendered(manifest) == ("litert" if has else "ort")
+    bare = json.loads(json.dumps(manifest))
+    for e in bare["models"].values():
+        for v in e["variants"].values():
+            v.pop("tflite", None)
+    assert rendered(bare) == "ort"  # a build without `make tflite`
+    assert 'data-default-runtime="<!-- default-runtime -->"' in (ROOT / "docs" / "classifier.md").read_text()

@@ -35,7 +35,13 @@ TOLERANCE = {"fp32": 1e-4, "fp16": 1e-4, "int8": 1e-4}
 LITERT_TOLERANCE = {"fp32": TOLERANCE["fp32"], "int8": TOLERANCE["int8"]}
 
 
-def open_classifier(page, base_url, query=""):
+def open_classifier(page, base_url, query="", runtime="ort"):
+    """The classifier, ready. On onnxruntime-web unless the address names a runtime or
+    ``runtime`` is None (the build's default, LiteRT.js where it has the .tflite files): most
+    tests hold onnxruntime-web's path, test_classifier_litert.py LiteRT.js's, and the tests of
+    the default say which one it is."""
+    if runtime and "backend=" not in query:
+        query += ("&" if query.startswith("?") else "?") + f"backend={runtime}"
     page.goto(base_url + "classifier/" + query)
     expect(page.get_by_role("status", name="Classifier status")).to_contain_text("Ready", timeout=30_000)
 

@@ -115,8 +115,10 @@ def test_address_opens_litert_and_only_the_tflite_variants_are_offered(page, sit
     # onnxruntime-web's runtime was never fetched: the page started no early worker for it
     assert [u.rsplit("/", 1)[-1] for u in requests if u.endswith((".onnx", ".tflite"))] == [t["file"]]
     assert not any("ort-wasm" in u or "ort.wasm" in u for u in requests)
-    # the address keeps the reader's runtime and says which variant is running
-    expect(page).to_have_url(re.compile(r"[?&]backend=litert(&|$)"))
+    # LiteRT.js is this build's default (its .tflite files are there): the address leaves it
+    # out, and says which variant is running
+    assert page.locator("#lwm-classifier").get_attribute("data-default-runtime") == "litert"
+    expect(page).not_to_have_url(re.compile(r"backend="))
     expect(page).to_have_url(re.compile(r"[?&]variant=int8(&|$)"))
 
 
@@ -130,14 +132,14 @@ def test_switching_runtime_back_and_forth(page, site_url, models_dir, manifest):
     wait_for_diagnostic(page, "Model file", manifest["models"][key]["variants"]["int8"]["tflite"]["file"])
     wait_for_answer(page, shown(manifest, key), "int8")
     assert diagnostic(page, "Execution provider") == "litert"
-    expect(page).to_have_url(re.compile(r"backend=litert"))
+    expect(page).not_to_have_url(re.compile(r"backend="))  # the default runtime is left out
     page.get_by_role("radio", name=re.compile(r"^fp32 · ")).check()
     wait_for_answer(page, shown(manifest, key), "fp32")
     page.get_by_role("radio", name="onnxruntime-web").check()
     wait_for_diagnostic(page, "Model file", manifest["models"][key]["variants"]["fp32"]["file"])
     wait_for_answer(page, shown(manifest, key), "fp32")
     assert diagnostic(page, "Execution provider") == "wasm"
-    expect(page).not_to_have_url(re.compile(r"backend="))
+    expect(page).to_have_url(re.compile(r"[?&]backend=ort(&|$)"))
 
 
 def test_a_tflite_file_that_fails_its_checksum_is_refused(page, site_url, models_dir, manifest):

@@ -6,6 +6,8 @@ classifier.js takes it over. The default model loads before any photo is given.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -68,3 +70,29 @@ def test_a_worker_whose_script_did_not_load_is_started_once_more(page, site_url,
     assert top5(page)[0][0] in CAT_CLASSES
     assert len(asked) == 2
     assert diagnostic(page, "Execution provider") == ("litert" if query else "wasm")
+
+
+def test_the_default_is_litert_with_the_int8_file_started_by_the_page(page, site_url, manifest):
+    """Where the build has the .tflite files, a reader who chooses nothing gets LiteRT.js and the
+    default model's int8 .tflite file (the Benchmarks page measures why): the worker the page
+    started early runs it, and onnxruntime-web is never downloaded."""
+    key = next(k for k, m in manifest["models"].items() if m["pretrained"])
+    t = manifest["models"][key]["variants"]["int8"].get("tflite")
+    if t is None:
+        pytest.fail("no int8 .tflite file of the default model: run `make tflite` (make test does)")
+    requests, workers = [], []
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("request", lambda r: r.url.endswith("/app/worker.js") and workers.append(r.url))
+    open_classifier(page, site_url, runtime=None)
+    assert page.locator("#lwm-classifier").get_attribute("data-default-runtime") == "litert"
+    expect(page.get_by_role("radio", name=re.compile(r"^LiteRT\.js"))).to_be_checked()
+    expect(page.get_by_role("status", name="Model status")).to_contain_text("is loaded and ready", timeout=60_000)
+    assert page.evaluate("window.lwmEarlyWorker") is None  # taken over by classifier.js
+    classify_sample(page, manifest["samples"][0])
+    wait_for_answer(page)
+    assert top5(page)[0][0] == t["reference_top5"][manifest["samples"][0]["id"]][0]["index"]
+    assert diagnostic(page, "Execution provider") == "litert"
+    assert diagnostic(page, "Model file") == t["file"]
+    assert len(workers) == 1  # the page's early worker, no second one
+    assert [u.rsplit("/", 1)[-1] for u in requests if u.endswith((".onnx", ".tflite"))] == [t["file"]]
+    assert not any("/vendor/onnxruntime-web/" in u for u in requests)

@@ -83,8 +83,8 @@ WHAT_IT_USES = """
 """
 
 
-def open_classifier(engine, base_url):
-    engine.goto(base_url + "classifier/")
+def open_classifier(engine, base_url, query=""):
+    engine.goto(base_url + "classifier/" + query)
     # a plain host: the service worker reloads the page once, so the wait spans that reload
     engine.wait_until(READY, what="the classifier to be ready")
 
@@ -96,6 +96,15 @@ def classify_sample(engine, sample):
 
 def model_of(manifest, shown_name):
     return next(k for k, m in manifest["models"].items() if m.get("display_name", k) == shown_name)
+
+
+def reference(engine, manifest, got, sample):
+    """The export's top-5 for the file that answered: the .tflite copy's with LiteRT.js (the
+    default where the build has them), the ONNX file's with onnxruntime-web."""
+    v = manifest["models"][model_of(manifest, got["name"])]["variants"][got["variant"]]
+    if engine.eval(DIAGNOSTICS)["Execution provider"] == "litert":
+        v = v["tflite"]
+    return v["reference_top5"][sample["id"]]
 
 
 def assert_says_what_it_uses(engine):
@@ -123,12 +132,14 @@ def test_classifier_answers_as_the_export_does(engine, site_url, manifest):
     for sample in samples:
         got = classify_sample(engine, sample)
         key = model_of(manifest, got["name"])
-        ref = manifest["models"][key]["variants"][got["variant"]]["reference_top5"][sample["id"]]
+        ref = reference(engine, manifest, got, sample)
         where = f"{engine.name}: {key} {got['variant']} on {sample['id']}"
         assert got["top5"][0][0] == ref[0]["index"], where
         probs = dict(got["top5"])
         for r in ref:
             assert abs(probs.get(r["index"], 0.0) - r["prob"]) <= TOLERANCE, (where, r, got["top5"])
+    # the build's default runtime: LiteRT.js, whose .tflite files this build has
+    assert engine.eval(DIAGNOSTICS)["Execution provider"] == "litert"
     uses = assert_says_what_it_uses(engine)
     if engine.name == "webkit":
         # WebKitGTK has no SharedArrayBuffer: one thread, said on the page
@@ -137,15 +148,15 @@ def test_classifier_answers_as_the_export_does(engine, site_url, manifest):
 
 
 def test_opened_again_in_the_same_tab_it_answers_with_litert_int8(engine, site_url, manifest):
-    """Two loads of the classifier in one tab, the second with LiteRT.js's int8 file (WebKit
-    failed to start the worker of every second load, whichever the runtime): both get ready,
-    and LiteRT.js answers with native LiteRT's top-5 for that file."""
+    """Two loads of the classifier in one tab, onnxruntime-web's then the default's, LiteRT.js
+    with its int8 file (WebKit failed to start the worker of every second load, whichever the
+    runtime): both get ready, and LiteRT.js answers with native LiteRT's top-5 for that file."""
     key = next((k for k, m in manifest["models"].items()
                 if m["pretrained"] and "tflite" in m["variants"].get("int8", {})), None)
     if key is None:
         pytest.fail("no int8 .tflite file in models.json: run `make tflite` (make test does)")
-    open_classifier(engine, site_url)
-    engine.goto(site_url + f"classifier/?backend=litert&model={key}&variant=int8")
+    open_classifier(engine, site_url, "?backend=ort")
+    engine.goto(site_url + f"classifier/?model={key}&variant=int8")  # the default runtime, LiteRT.js
     engine.wait_until(READY, what="the classifier to be ready, opened a second time")
     sample = manifest["samples"][0]
     got = classify_sample(engine, sample)
@@ -160,11 +171,12 @@ def test_opened_again_in_the_same_tab_it_answers_with_litert_int8(engine, site_u
 
 
 def test_plain_static_host_under_a_sub_path(engine, plain_host_subpath, manifest):
-    open_classifier(engine, plain_host_subpath)
+    # onnxruntime-web here, so that both runtimes answer in both engines
+    open_classifier(engine, plain_host_subpath, "?backend=ort")
     sample = manifest["samples"][1]
     got = classify_sample(engine, sample)
-    key = model_of(manifest, got["name"])
-    ref = manifest["models"][key]["variants"][got["variant"]]["reference_top5"][sample["id"]]
+    assert engine.eval(DIAGNOSTICS)["Execution provider"] == "wasm"
+    ref = reference(engine, manifest, got, sample)
     assert got["top5"][0][0] == ref[0]["index"]
     uses = assert_says_what_it_uses(engine)
     diagnostics = engine.eval(DIAGNOSTICS)

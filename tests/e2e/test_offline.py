@@ -72,7 +72,7 @@ def test_what_a_reader_opened_works_offline(browser, site_url_plain, manifest, m
         f"1 model ({name} {variant}).", timeout=30_000)
 
     context.set_offline(True)
-    page.goto(site_url_plain + "classifier/")
+    page.goto(site_url_plain + "classifier/?backend=ort")  # the address the reader had (open_classifier's)
     page.reload()
     expect(page.get_by_role("status", name="Classifier status")).to_contain_text("Ready", timeout=60_000)
     # the reader's own photo (from their device: no network needed), and the sample they opened
