@@ -53,7 +53,8 @@ export async function startWorker(runtime, gpu = false) {
   }
   state.client = new WorkerClient(WORKER_URL, early);
   state.loaded = null;
-  const init = () => state.client.request(MSG.INIT, { backend, ...threadsAsked() });
+  // LiteRT.js loads in the background: the model's download starts beside it (worker.js)
+  const init = () => state.client.request(MSG.INIT, { backend, ...threadsAsked(), background: true });
   let reply;
   try {
     reply = await (early ? state.client.earlyInit : init());

@@ -115,12 +115,12 @@ function diagnostics() {
     .map((name) => new URL(name).pathname.split('/').pop());
   return {
     crossOriginIsolated: self.crossOriginIsolated === true,
-    threads: ort ? ort.env.wasm.numThreads : null,
+    threads: ort ? ort.env.wasm.numThreads : null, // LiteRT.js: once loaded
     simd: WebAssembly.validate(SIMD_PROBE),
     relaxedSimd: hasRelaxedSimd(),
     runtime: ort?.build ?? runtime?.module ?? null,
     runtimeName: backend === 'litert' ? 'LiteRT.js' : 'onnxruntime-web',
-    runtimeVersion: (backend === 'litert' ? ort.version : ort?.env?.versions?.web) ?? null,
+    runtimeVersion: (backend === 'litert' ? ort?.version : ort?.env?.versions?.web) ?? null,
     wasmFiles: [...new Set(wasmFiles)],
     webgpuAvailable: 'gpu' in navigator,
     backend,
@@ -131,25 +131,44 @@ function diagnostics() {
   };
 }
 
+// LiteRT.js's load failed: its threads did not start (the page then asks for one thread), or
+// the runtime itself
+function litertError(err) {
+  if (err instanceof ThreadsDidNotStart) {
+    return new ModelError(ERROR_KIND.THREADS, `LiteRT.js's second thread did not start within ${THREADS_START_S} s.`);
+  }
+  return new ModelError(ERROR_KIND.RUNTIME, `The LiteRT.js runtime failed to load: ${err.message || err}`);
+}
+
 // `threads`: 1 to run on one thread even where two are possible (the page asks for it after
-// two threads failed to start); by default two where the page is cross-origin isolated
-async function init({ backend: name, threads = null }) {
-  if (ort) throw new Error('the worker is already initialised; start a new worker to change backend');
+// two threads failed to start); by default two where the page is cross-origin isolated.
+// `background`: LiteRT.js loads while INIT answers at once, so that the model's download,
+// the next request, runs beside the runtime's instead of after it (a second on a slow
+// connection); its failure is then the model's (openSession). onnxruntime-web always starts
+// this way (warmup).
+async function init({ backend: name, threads = null, background = false }) {
+  if (runtime) throw new Error('the worker is already initialised; start a new worker to change backend');
   runtime = RUNTIMES[name];
   if (!runtime) throw new Error(`unknown backend ${name}`);
   // two threads need SharedArrayBuffer, which only a cross-origin isolated page has
   const numThreads = threads === 1 || !self.crossOriginIsolated ? 1 : 2;
   if (name === 'litert') {
-    try {
-      // two threads (its threaded build) need cross-origin isolation, as onnxruntime-web's do
-      ort = await loadLiteRt(numThreads, { startLimitMs: THREADS_START_S * 1000 });
-    } catch (err) {
-      if (err instanceof ThreadsDidNotStart) {
-        throw new ModelError(ERROR_KIND.THREADS, `LiteRT.js's second thread did not start within ${THREADS_START_S} s.`);
-      }
-      throw new ModelError(ERROR_KIND.RUNTIME, `The LiteRT.js runtime failed to load: ${err.message || err}`);
-    }
     backend = name;
+    // two threads (its threaded build) need cross-origin isolation, as onnxruntime-web's do
+    const loading = loadLiteRt(numThreads, { startLimitMs: THREADS_START_S * 1000 }).then((rt) => {
+      ort = rt;
+    });
+    if (background) {
+      warmup = loading.catch((err) => {
+        warmupError = err;
+      });
+      return { diagnostics: diagnostics() };
+    }
+    try {
+      await loading;
+    } catch (err) {
+      throw litertError(err);
+    }
     return { diagnostics: diagnostics() };
   }
   try {
@@ -221,6 +240,7 @@ const fileName = (url) => new URL(url).pathname.split('/').pop();
 async function openSession(file, id) {
   const got = await getModel(file, (received, total) => post({ type: MSG.PROGRESS, id, received, total }), takeHandOver(file.url));
   await warmup;
+  if (backend === 'litert' && warmupError) throw litertError(warmupError);
   if (/due to timeout/.test(warmupError?.message ?? '')) {
     throw new ModelError(ERROR_KIND.THREADS, `onnxruntime-web's second thread did not start within ${THREADS_START_S} s.`);
   }
