@@ -59,11 +59,6 @@ export async function startWorker(runtime, gpu = false) {
   try {
     reply = await (early ? state.client.earlyInit : init());
   } catch (err) {
-    // LiteRT.js starts its threads with the runtime (INIT); onnxruntime-web with the first model
-    if (err.kind === ERROR_KIND.THREADS && !state.oneThread) {
-      noteOneThread(err.message);
-      return startWorker(runtime, gpu);
-    }
     if (!state.client.dead) throw err;
     // The worker never ran. WebKit (WebKitGTK 2.50) does this to a worker started while the
     // page loads, on every second load of the page in a tab ("could not be loaded"), and runs
@@ -101,14 +96,10 @@ export function showModelError(err) {
 
 // The runtime's second thread did not start (worker.js, THREADS): a new worker, on one thread
 // from now on, given the current image; the page says why it runs on one thread.
-function noteOneThread(reason) {
+async function restartOnOneThread(reason) {
   state.oneThread = true;
   el.isolationNote.textContent = `${reason} WebAssembly runs on one thread from now on.`;
   el.isolationNote.hidden = false;
-}
-
-async function restartOnOneThread(reason) {
-  noteOneThread(reason);
   await startWorker(state.runtime, state.gpu);
   if (state.hasImage && state.rgba) await giveImage(state.client);
 }
