@@ -27,6 +27,7 @@ from classifier_page import (
     open_classifier,
     pretrained,
     results,
+    shorten_thread_start_limit,
     shown,
     top5,
     wait_for_answer,
@@ -266,6 +267,7 @@ def test_threads_that_never_start_leave_litert_on_one_thread_with_an_answer(brow
 
     handler.do_GET = do_GET
     context = browser.new_context(service_workers="block")
+    shorten_thread_start_limit(context, 4)
     try:
         page = context.new_page()
         open_classifier(page, server.url, "?backend=litert")
@@ -273,7 +275,7 @@ def test_threads_that_never_start_leave_litert_on_one_thread_with_an_answer(brow
         wait_for_answer(page, timeout=90_000)
         assert top5(page)[0][0] in CAT_CLASSES
         note = page.locator("#lwm-isolation-note")
-        expect(note).to_contain_text("LiteRT.js's second thread did not start within 15 s")
+        expect(note).to_contain_text("LiteRT.js's second thread did not start within 4 s")
         expect(note).to_contain_text("WebAssembly runs on one thread")
         assert diagnostic(page, "Execution provider") == "litert"
         assert diagnostic(page, "Threads in use") == "1"
