@@ -9,8 +9,12 @@ so the tests here import this module as `classifier_page`.
 from __future__ import annotations
 
 import re
+import threading
+from contextlib import contextmanager
 
 from playwright.sync_api import expect
+
+from site_app.browser import serve_in_thread
 
 CAT_CLASSES = range(281, 286)  # tabby, tiger cat, Persian, Siamese, Egyptian cat
 ESPRESSO = 967
@@ -56,6 +60,33 @@ def shorten_thread_start_limit(context, seconds):
                       body=body.replace(THREADS_START_LINE, f"const THREADS_START_S = {seconds};"))
 
     context.route("**/app/worker.js", patched)
+
+
+@contextmanager
+def threads_that_never_start(site_dir, script):
+    """The built site on a server of its own that never answers a worker asking for ``script``
+    as its script: a runtime's second thread, a worker of the page's worker, then never starts
+    (Firefox has been seen doing that). Only the server can hold it: Playwright's routes miss
+    some requests of a worker's workers. Yields the server and the paths it held."""
+    server = serve_in_thread(site_dir)
+    handler = server.RequestHandlerClass.func  # this server's own class (site_app/serve.py)
+    serve, asked, release = handler.do_GET, [], threading.Event()
+
+    def do_GET(self):
+        # the runtime imports the file itself (a request from script), then each thread's
+        # worker asks for it as its script: those never get it
+        if self.path.endswith("/" + script) and self.headers.get("Sec-Fetch-Dest") == "worker":
+            asked.append(self.path)
+            release.wait(120)
+            return
+        serve(self)
+
+    handler.do_GET = do_GET
+    try:
+        yield server, asked
+    finally:
+        release.set()
+        server.shutdown()
 
 
 def open_classifier(page, base_url, query="", runtime="ort"):

@@ -27,6 +27,7 @@ from classifier_page import (
     results,
     shorten_thread_start_limit,
     shown,
+    threads_that_never_start,
     top5,
     wait_for_answer,
     wait_for_diagnostic,
@@ -321,34 +322,27 @@ def test_webgpu_is_opt_in(browser_type, browser_type_launch_args, site_url, mode
         browser.close()
 
 
-def test_a_second_thread_that_never_starts_leaves_one_thread_and_an_answer(browser, site_url, models_dir):
+def test_a_second_thread_that_never_starts_leaves_one_thread_and_an_answer(browser, models_dir):
     """onnxruntime-web's second thread is a worker of the page's worker; Firefox has been seen
     never starting it, and the runtime then waits for it forever. Here Chromium's second thread
-    never gets its script (the request is held, unanswered): the page must give up on it, say
-    so, and answer on one thread."""
-    context = browser.new_context()
-    held = []
+    never gets its script: the page must give up on it, say so, and answer on one thread."""
+    import conftest
 
-    def hold_the_thread(route):
-        # the first request is the runtime's own import of the file; the second, the same file
-        # as the script of its thread's worker; later ones (the new worker's import) go through
-        held.append(route.request.url)
-        if len(held) == 2:
-            return  # never answered: the thread's worker never starts
-        route.continue_()
-
-    context.route("**/vendor/onnxruntime-web/ort-wasm-simd-threaded.mjs", hold_the_thread)
-    shorten_thread_start_limit(context, 4)
-    page = context.new_page()
-    open_classifier(page, site_url)
-    choose_file(page, models_dir / "samples" / "coffee.png")
-    wait_for_answer(page, timeout=90_000)
-    assert top5(page)[0][0] == ESPRESSO
-    note = page.locator("#lwm-isolation-note")
-    expect(note).to_be_visible()
-    expect(note).to_contain_text("second thread did not start within 4 s")
-    expect(note).to_contain_text("WebAssembly runs on one thread")
-    assert diagnostic(page, "Cross-origin isolated").startswith("yes")  # two threads were possible
-    assert diagnostic(page, "Threads in use") == "1"
-    assert len(held) >= 3, held  # the new worker loaded the runtime again
-    context.close()
+    with threads_that_never_start(conftest.SITE_DIR, "ort-wasm-simd-threaded.mjs") as (server, asked):
+        context = browser.new_context(service_workers="block")  # isolated by the server's headers
+        shorten_thread_start_limit(context, 4)
+        try:
+            page = context.new_page()
+            open_classifier(page, server.url)
+            choose_file(page, models_dir / "samples" / "coffee.png")
+            wait_for_answer(page, timeout=90_000)
+            assert top5(page)[0][0] == ESPRESSO
+            note = page.locator("#lwm-isolation-note")
+            expect(note).to_be_visible()
+            expect(note).to_contain_text("onnxruntime-web's second thread did not start within 4 s")
+            expect(note).to_contain_text("WebAssembly runs on one thread")
+            assert diagnostic(page, "Cross-origin isolated").startswith("yes")  # two threads were possible
+            assert diagnostic(page, "Threads in use") == "1"
+            assert asked, "no thread asked for its script"
+        finally:
+            context.close()

@@ -11,13 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import threading
 
 import pytest
 from playwright.sync_api import expect
 
 from lwm_format import fmt_bytes
-from site_app.browser import serve_in_thread
 from classifier_page import (
     CAT_CLASSES,
     LITERT_TOLERANCE,
@@ -29,6 +27,7 @@ from classifier_page import (
     results,
     shorten_thread_start_limit,
     shown,
+    threads_that_never_start,
     top5,
     wait_for_answer,
     wait_for_diagnostic,
@@ -252,47 +251,32 @@ def test_threads_that_never_start_leave_litert_on_one_thread_with_an_answer(brow
     say so, and answer with LiteRT.js on one thread."""
     import conftest
 
-    server = serve_in_thread(conftest.SITE_DIR)
-    handler = server.RequestHandlerClass.func  # this server's own class (site_app/serve.py)
-    serve, asked, release = handler.do_GET, [], threading.Event()
-
-    def do_GET(self):
-        # the runtime loads its script itself (a request from script), then each thread's
-        # worker asks for it as its script: those never get it
-        if self.path.endswith("/litert_wasm_threaded_internal.js") and self.headers.get("Sec-Fetch-Dest") == "worker":
-            asked.append(self.path)
-            release.wait(120)
-            return
-        serve(self)
-
-    handler.do_GET = do_GET
-    context = browser.new_context(service_workers="block")
-    shorten_thread_start_limit(context, 4)
-    try:
-        page = context.new_page()
-        open_classifier(page, server.url, "?backend=litert")
-        choose_file(page, models_dir / "samples" / "chelsea.png")
-        wait_for_answer(page, timeout=90_000)
-        assert top5(page)[0][0] in CAT_CLASSES
-        note = page.locator("#lwm-isolation-note")
-        expect(note).to_contain_text("LiteRT.js's second thread did not start within 4 s")
-        expect(note).to_contain_text("WebAssembly runs on one thread")
-        assert diagnostic(page, "Execution provider") == "litert"
-        assert diagnostic(page, "Threads in use") == "1"
-        assert diagnostic(page, "WebAssembly file") == "litert_wasm_internal.wasm"
-        assert asked, "no thread asked for its script"
-        # the comparison's second worker (LiteRT.js beside onnxruntime-web) falls back the same way
-        page = context.new_page()
-        open_classifier(page, server.url)
-        choose_file(page, models_dir / "samples" / "chelsea.png")
-        wait_for_answer(page)
-        page.get_by_role("button", name="Compare all models on this image").click()
-        expect(page.get_by_role("status", name="Comparison status")).to_contain_text("Compared", timeout=120_000)
-        rows = page.get_by_role("table", name="All models on this image").locator('tbody tr[data-runtime="litert"]')
-        assert rows.count() > 0
-        for i in range(rows.count()):
-            assert int(rows.nth(i).get_attribute("data-index")) in CAT_CLASSES
-    finally:
-        release.set()
-        context.close()
-        server.shutdown()
+    with threads_that_never_start(conftest.SITE_DIR, "litert_wasm_threaded_internal.js") as (server, asked):
+        context = browser.new_context(service_workers="block")
+        shorten_thread_start_limit(context, 4)
+        try:
+            page = context.new_page()
+            open_classifier(page, server.url, "?backend=litert")
+            choose_file(page, models_dir / "samples" / "chelsea.png")
+            wait_for_answer(page, timeout=90_000)
+            assert top5(page)[0][0] in CAT_CLASSES
+            note = page.locator("#lwm-isolation-note")
+            expect(note).to_contain_text("LiteRT.js's second thread did not start within 4 s")
+            expect(note).to_contain_text("WebAssembly runs on one thread")
+            assert diagnostic(page, "Execution provider") == "litert"
+            assert diagnostic(page, "Threads in use") == "1"
+            assert diagnostic(page, "WebAssembly file") == "litert_wasm_internal.wasm"
+            assert asked, "no thread asked for its script"
+            # the comparison's second worker (LiteRT.js beside onnxruntime-web) falls back the same way
+            page = context.new_page()
+            open_classifier(page, server.url)
+            choose_file(page, models_dir / "samples" / "chelsea.png")
+            wait_for_answer(page)
+            page.get_by_role("button", name="Compare all models on this image").click()
+            expect(page.get_by_role("status", name="Comparison status")).to_contain_text("Compared", timeout=120_000)
+            rows = page.get_by_role("table", name="All models on this image").locator('tbody tr[data-runtime="litert"]')
+            assert rows.count() > 0
+            for i in range(rows.count()):
+                assert int(rows.nth(i).get_attribute("data-index")) in CAT_CLASSES
+        finally:
+            context.close()
