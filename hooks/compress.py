@@ -1,10 +1,10 @@
 """MkDocs hook: brotli sidecars (``<file>.br``) next to the site's text and WebAssembly files.
 
 site_app/serve.py sends a fresh sidecar, with ``Content-Encoding: br``, to a browser that
-accepts br: the onnxruntime-web .wasm goes from 14.2 MB to 2.3 MB on the wire. Model files
+accepts br: LiteRT.js's threaded .wasm goes from 9.4 MB to 2.0 MB on the wire. Model files
 (.onnx) get no sidecar: the server compresses them on first request instead.
 
-Quality 11 is slow (about 25 s for that .wasm alone; files over 20 MB get quality 9), and
+Quality 11 is slow (about 20 s for that .wasm alone; files over 20 MB and runtimes a first visit does not load get quality 9), and
 MkDocs empties site/ on every build, so each result is also kept in build/brotli/ under the sha256 of its source: a
 rebuild copies it back instead of compressing again. Set ``LWM_NO_PRECOMPRESS=1`` to skip
 the step (the Pages workflow does: GitHub Pages compresses by itself).
@@ -34,17 +34,24 @@ LGWIN = 24  # brotli's largest standard window: 2% smaller .wasm than the defaul
 # sidecar of 4.6 MB instead of 3.9 MB. Everything a first visit loads is smaller.
 LARGE_BYTES = 20 * 2**20
 LARGE_QUALITY = 9
-# A runtime that loads only when a reader chooses it (LiteRT.js) gets quality 9 too: each of
-# its three 9 MB builds takes ~40 s at quality 11 on a busy 2-core machine (two minutes of
-# every fresh CI run) and 2 s at 9, for a sidecar 15% larger (2.29 MB against 1.99 MB for the
-# threaded build). onnxruntime-web's default build, on every first visit, keeps quality 11.
-OPT_IN_DIRS = ("vendor/litertjs/",)
+# What a first visit to the classifier loads keeps quality 11: LiteRT.js, its default runtime,
+# in the build the browser runs it with (threaded in an isolated page in Chromium and Firefox;
+# "compat" in Safari's engine, which lacks relaxed SIMD). A runtime that loads only when a
+# reader asks for it or the page falls back to it gets quality 9: onnxruntime-web (an address
+# with ?backend=ort, the comparison of all models, a model LiteRT.js cannot open) and
+# LiteRT.js's one-thread relaxed-SIMD build (a page that cannot be isolated). Each 9-14 MB
+# .wasm takes 20-30 s at quality 11 on a 2-core machine and 2-3 s at 9, for a sidecar 13-16%
+# larger (the threaded LiteRT.js build: 1.95 MB against 2.24 MB; onnxruntime-web's: 2.25 MB
+# against 2.61 MB).
+OPT_IN = ("vendor/onnxruntime-web/", "vendor/litertjs/wasm/litert_wasm_internal.")
+
+
 MIN_BYTES = 1024  # below this a sidecar saves a few hundred bytes at most
 MAX_RATIO = 0.9  # a sidecar must save at least 10% to be worth a file and a disk read
 
 
 def quality(source: Path, size: int) -> int:
-    if size > LARGE_BYTES or any(d in source.as_posix() for d in OPT_IN_DIRS):
+    if size > LARGE_BYTES or any(d in source.as_posix() for d in OPT_IN):
         return LARGE_QUALITY
     return QUALITY
 

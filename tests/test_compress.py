@@ -111,14 +111,18 @@ def test_missing_folder_is_a_clear_error(site):
 
 
 def test_opt_in_runtimes_and_large_files_get_the_faster_quality(tmp_path):
-    # LiteRT.js loads only for a reader who chooses it: quality 9, as files over LARGE_BYTES;
-    # onnxruntime-web's default build, on every first visit, keeps quality 11
+    # what the classifier's first visit loads keeps quality 11: LiteRT.js (the default
+    # runtime) in its threaded and its compat build; onnxruntime-web and LiteRT.js's
+    # one-thread relaxed build load only when asked for: quality 9, as files over LARGE_BYTES
     small = compress.LARGE_BYTES // 2
+    for first_visit in ("litert_wasm_threaded_internal.wasm", "litert_wasm_compat_internal.wasm"):
+        assert compress.quality(Path(f"site/vendor/litertjs/wasm/{first_visit}"), small) == compress.QUALITY
     assert compress.quality(Path("site/vendor/litertjs/wasm/litert_wasm_internal.wasm"), small) == compress.LARGE_QUALITY
-    assert compress.quality(Path("site/vendor/onnxruntime-web/ort-wasm-simd-threaded.wasm"), small) == compress.QUALITY
-    assert compress.quality(Path("site/vendor/onnxruntime-web/big.wasm"), compress.LARGE_BYTES + 1) == compress.LARGE_QUALITY
+    assert compress.quality(Path("site/vendor/onnxruntime-web/ort-wasm-simd-threaded.wasm"), small) == compress.LARGE_QUALITY
+    assert compress.quality(Path("site/vendor/pyodide/pyodide.asm.wasm"), small) == compress.QUALITY
+    assert compress.quality(Path("site/vendor/big.wasm"), compress.LARGE_BYTES + 1) == compress.LARGE_QUALITY
     # the cache entry names the quality, so a change of quality never reuses an old result
-    source = tmp_path / "vendor" / "litertjs" / "a.js"
+    source = tmp_path / "vendor" / "onnxruntime-web" / "a.js"
     source.parent.mkdir(parents=True)
     source.write_bytes(b"export const x = 1;\n" * 500)
     (tmp_path / "cache").mkdir()
