@@ -184,19 +184,22 @@ def main(argv: list[str] | None = None) -> dict:
     }
     if "before" in sites:
         result["before"] = record("before")
-    args.out.write_text(json.dumps(result, indent=1) + "\n")
     for name in sites:
         for mode, s in record(name)["summary"].items():
             ans = s["median_first_answer_ms"]
             print(f"{name:6s} {mode:12s} answered {s['answered']}; first answer {'—' if ans is None else f'{ans / 1000:.2f} s'}; "
                   f"{s['median_transferred_bytes'] / 1e6:.2f} MB transferred, {s['median_bytes_alone_ms'] / 1000:.2f} s at 9 Mbit/s")
-    print(f"written to {args.out}")
-    # an answer sooner than its bytes allow: some request was not throttled, the figures are wrong
-    escaped = [r for rs in runs.values() for m in rs.values() for r in m
+    # an answer sooner than its bytes allow: some request was not throttled, the figures are
+    # wrong and are not recorded (the last good record stays)
+    escaped = [(name, mode, r) for name, rs in runs.items() for mode, m in rs.items() for r in m
                if r["first_answer_ms"] is not None and r["first_answer_ms"] < r["bytes_alone_ms"]]
     if escaped:
-        raise SystemExit(f"{len(escaped)} answers came sooner than their bytes allow at 9 Mbit/s: "
-                         "something was not throttled (see `targets` in the runs)")
+        unthrottled = sorted({t["url"] for _, _, r in escaped for t in r.get("targets", []) if not t.get("throttled")})
+        raise SystemExit(f"{len(escaped)} answers came sooner than their bytes allow at 9 Mbit/s "
+                         f"({', '.join(sorted({f'{n} {m}' for n, m, _ in escaped}))}); not throttled: "
+                         f"{', '.join(unthrottled) or 'no target says which'}. {args.out} is left as it was")
+    args.out.write_text(json.dumps(result, indent=1) + "\n")
+    print(f"written to {args.out}")
     return result
 
 
