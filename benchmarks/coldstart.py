@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import gzip
 import statistics
+
+import brotli
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from site_app.browser import CHROMIUM, CHROMIUM_ARGS, serve_in_thread
+from site_app.serve import COMPRESS_ON_REQUEST, ON_REQUEST_QUALITY
 
 from . import SITE_DIR, log
 
@@ -65,6 +68,21 @@ def cold_start(browser_obj, base: str, query: str = "") -> dict:
     return {**default, "runs_ms": runs, "median_ms": round(statistics.median(runs), 1), "transfer": transfer}
 
 
+def served_bytes(f: Path, data: bytes, encoding: str) -> int:
+    """The body site_app/serve.py sends for file ``f`` (its bytes ``data``) with this
+    Content-Encoding: the brotli sidecar the build made, or for a model file, which has none,
+    the brotli the server makes on the first request (the same bytes: brotli at one quality is
+    deterministic); the file itself when not compressed."""
+    if encoding != "br":
+        return len(data)
+    sidecar = f.with_name(f.name + ".br")
+    if sidecar.is_file():
+        return sidecar.stat().st_size
+    if f.suffix in COMPRESS_ON_REQUEST:
+        return len(brotli.compress(data, quality=ON_REQUEST_QUALITY))
+    raise ValueError(f"{f}: sent as br, but it has no sidecar and the server does not compress {f.suffix} files")
+
+
 def transfer_sizes(requests: list) -> dict:
     """What the page's requests carried: body bytes on the wire as the browser counted them
     (compressed when the server compressed), the files' own sizes, and gzip level GZIP_LEVEL
@@ -81,10 +99,9 @@ def transfer_sizes(requests: list) -> dict:
         body = req.sizes()["responseBodySize"]
         counted = "browser"
         if body <= 0 < len(data):
-            # Chromium reports no body size for some requests (a worker's script): count what
-            # the server sends for it, the brotli sidecar or the file
-            sidecar = f.with_name(f.name + ".br")
-            body = sidecar.stat().st_size if encoding == "br" and sidecar.is_file() else len(data)
+            # Chromium reports no body size for some requests (a worker's script, a worker's
+            # fetch of a model): count what the server sends for it
+            body = served_bytes(f, data, encoding)
             counted = "server"
         files.append({"path": str(f.relative_to(SITE_DIR)), "bytes": len(data),
                       "transferred_bytes": body, "counted": counted, "encoding": encoding,
