@@ -40,10 +40,11 @@ print(json.dumps({t: latency_ms(Path(sys.argv[1]), int(t)) for t in sys.argv[2:]
 """
 VERSIONS = "import json; from export.tflite import versions; print(json.dumps(versions()))"
 # the model whose fp32 file the classifier opens in each runtime for a cold start (the same
-# weights, files of about the same size): (name, address query, backend)
+# weights, files of about the same size): (name, address query, backend). Each address names
+# its runtime: one without would get the page's default, LiteRT.js where the .tflite files are
 COLD_MODEL = "efficientnet_lite0"
 COLD_STARTS = (
-    ("onnxruntime-web fp32", f"?model={COLD_MODEL}&variant=fp32", "ort"),
+    ("onnxruntime-web fp32", f"?model={COLD_MODEL}&variant=fp32&backend=ort", "ort"),
     ("LiteRT.js fp32", f"?model={COLD_MODEL}&variant=fp32&backend=litert", "litert"),
 )
 

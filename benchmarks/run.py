@@ -171,8 +171,12 @@ def main(argv: list[str] | None = None) -> int:
             exps = experiments(pages, manifest, ort_copies, options)
             ctx.close()
             cold = cold_start(b, isolated.url)
-            colds = [{"name": name, **cold_start(b, isolated.url, query)} for name, query, backend in COLD_STARTS
-                     if COLD_MODEL in manifest["models"] and (backend == "ort" or lrt)]
+            colds = []
+            for name, query, backend in COLD_STARTS:
+                if COLD_MODEL in manifest["models"] and (backend == "ort" or lrt):
+                    colds.append({"name": name, **cold_start(b, isolated.url, query)})
+                    if colds[-1]["backend"] != backend:  # a row must say what it measured
+                        raise SystemExit(f"cold start {name!r} ({query}) ran on {colds[-1]['backend']}, not {backend}")
             browser_version = f"Chromium {b.version} (headless)"
             b.close()
     finally:
