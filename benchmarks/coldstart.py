@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import gzip
 import statistics
-
-import brotli
 from pathlib import Path
 from urllib.parse import unquote, urlparse
+
+import brotli
 
 from site_app.browser import CHROMIUM, CHROMIUM_ARGS, serve_in_thread
 from site_app.serve import COMPRESS_ON_REQUEST, ON_REQUEST_QUALITY

@@ -4,9 +4,10 @@ site_app/serve.py sends a fresh sidecar, with ``Content-Encoding: br``, to a bro
 accepts br: LiteRT.js's threaded .wasm goes from 9.4 MB to 2.0 MB on the wire. Model files
 (.onnx) get no sidecar: the server compresses them on first request instead.
 
-Quality 11 is slow (about 20 s for that .wasm alone; files over 20 MB and runtimes a first visit does not load get quality 9), and
-MkDocs empties site/ on every build, so each result is also kept in build/brotli/ under the sha256 of its source: a
-rebuild copies it back instead of compressing again. Set ``LWM_NO_PRECOMPRESS=1`` to skip
+Quality 11 is slow (about 20 s for that .wasm alone; files over 20 MB and runtimes a first
+visit does not load get quality 9), and MkDocs empties site/ on every build, so each result
+is also kept in build/brotli/ under the sha256 of its source: a rebuild copies it back
+instead of compressing again. Set ``LWM_NO_PRECOMPRESS=1`` to skip
 the step (the Pages workflow does: GitHub Pages compresses by itself).
 """
 
@@ -41,11 +42,9 @@ LARGE_QUALITY = 9
 # with ?backend=ort, the comparison of all models, a model LiteRT.js cannot open) and
 # LiteRT.js's one-thread relaxed-SIMD build (a page that cannot be isolated). Each 9-14 MB
 # .wasm takes 20-30 s at quality 11 on a 2-core machine and 2-3 s at 9, for a sidecar 13-16%
-# larger (the threaded LiteRT.js build: 1.95 MB against 2.24 MB; onnxruntime-web's: 2.25 MB
-# against 2.61 MB).
+# larger (the threaded LiteRT.js build: 1.99 MB against 2.29 MB; onnxruntime-web's: 2.30 MB
+# against 2.67 MB).
 OPT_IN = ("vendor/onnxruntime-web/", "vendor/litertjs/wasm/litert_wasm_internal.")
-
-
 MIN_BYTES = 1024  # below this a sidecar saves a few hundred bytes at most
 MAX_RATIO = 0.9  # a sidecar must save at least 10% to be worth a file and a disk read
 
